@@ -1,0 +1,9 @@
+/** Registers every subcommand. */
+import type { Command } from 'commander';
+import { registerServe } from './serve';
+import { registerStart } from './start';
+
+export function registerCommands(program: Command): void {
+  registerStart(program);
+  registerServe(program);
+}

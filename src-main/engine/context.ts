@@ -1,0 +1,14 @@
+/** What every engine command handler receives besides its arguments. */
+import type { CommandArgs, CommandResult, EngineCommandName, EventName, EventPayload } from '../../src-shared/protocol';
+
+export interface EngineContext {
+  /** Sends an event to every client of the host. */
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  /** Convenience for `log` events. */
+  log(level: 'debug' | 'info' | 'warn' | 'error', source: string, message: string): void;
+}
+
+export type Handler<C extends EngineCommandName> = (args: CommandArgs<C>, ctx: EngineContext) => Promise<CommandResult<C>>;
+
+/** A domain's handlers: each domain file (handlers/*.ts) implements its own commands. */
+export type HandlerMap = { [C in EngineCommandName]?: Handler<C> };

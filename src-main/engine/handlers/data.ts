@@ -1,0 +1,4 @@
+/** Data commands answered by the engine. */
+import type { HandlerMap } from '../context';
+
+export const dataHandlers: HandlerMap = {};

@@ -1,0 +1,4 @@
+/** Toy commands answered by the engine. */
+import type { HandlerMap } from '../context';
+
+export const toyHandlers: HandlerMap = {};

@@ -1,0 +1,4 @@
+/** Train commands answered by the engine. */
+import type { HandlerMap } from '../context';
+
+export const trainHandlers: HandlerMap = {};

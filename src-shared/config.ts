@@ -1,0 +1,343 @@
+/**
+ * Model and training configuration: one runtime schema, the TypeScript types derived from it,
+ * and the presets of the paper (Liao & He, Table 1 / App. C) plus two small ones for this
+ * machine class. Shared by the engine, the CLI and the UI so that a run folder's
+ * `config.json` means the same thing everywhere.
+ */
+import { z } from 'zod';
+
+/** Coupling network families of App. C, plus a dense MLP for 2-D toys. */
+export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense']);
+export type CouplingNetwork = z.infer<typeof CouplingNetworkSchema>;
+
+/**
+ * `paper`: App. C parameterisation (bin slopes and knot derivatives in (0, 1)); its true
+ * maximum derivative can exceed 1 (see docs/activation.md). `strict`: knot derivatives
+ * constrained so that f' <= 1 everywhere.
+ */
+export const ActivationVariantSchema = z.enum(['paper', 'strict']);
+export type ActivationVariant = z.infer<typeof ActivationVariantSchema>;
+
+/** Sec. 6.2 ablation: a bounded squashing inserted after the affine coupling. */
+export const AfterCouplingSchema = z.enum(['none', 'tanh', 'normal-cdf']);
+export type AfterCoupling = z.infer<typeof AfterCouplingSchema>;
+
+export const ModelConfigSchema = z
+  .object({
+    /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
+    inputShape: z.array(z.number().int().positive()).min(1).max(3),
+    /** Number of multi-scale levels L. */
+    levels: z.number().int().min(1).max(12),
+    /** Blocks per level B. */
+    blocksPerLevel: z.number().int().min(1).max(64),
+    /** Fraction of the current dimensions factored out after each level except the last. */
+    splitFraction: z.number().gt(0).lt(1),
+    /** Kernel size (and stride) of the invertible convolution opening each level. */
+    firstConvKernel: z.number().int().min(1).max(8),
+    /** Kernel size of the invertible convolution in the other blocks of a level. */
+    convKernel: z.number().int().min(1).max(8),
+    coupling: z
+      .object({
+        network: CouplingNetworkSchema,
+        hidden: z.number().int().min(1).max(4096),
+        /** Number M of Mexican-hat activations in the scale mixture (Eq. 15). */
+        mixtures: z.number().int().min(1).max(64),
+      })
+      .strict(),
+    activation: z
+      .object({
+        bins: z.number().int().min(2).max(64),
+        variant: ActivationVariantSchema,
+        /** Far boundary of the two tail bins (App. C: "a relative large number"). */
+        tailBound: z.number().positive(),
+      })
+      .strict(),
+    /** Blockwise volume-preserving initialisation slope beta in (0, 1] (Eq. 18). */
+    beta: z.number().gt(0).max(1),
+    /** Bits per channel of the data (8, or 5 for CelebA-HQ as in Glow). */
+    bits: z.number().int().min(1).max(16),
+    ablation: z
+      .object({
+        afterCoupling: AfterCouplingSchema,
+        /** Weight of the L2 transport cost on f_act's output; 0 disables it. */
+        transportCost: z.number().min(0),
+        /** Remove the constraints (free scales and unconstrained activation). */
+        unconstrained: z.boolean(),
+      })
+      .strict(),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+export const TrainConfigSchema = z
+  .object({
+    batchSize: z.number().int().min(1).max(65536),
+    /** Total optimisation steps of the run. */
+    steps: z.number().int().min(0).max(100_000_000),
+    learningRate: z
+      .object({
+        initial: z.number().positive(),
+        /** Floor of the exponential decay. */
+        final: z.number().positive(),
+        decaySteps: z.number().int().positive(),
+        decayRate: z.number().gt(0).max(1),
+      })
+      .strict(),
+    adamax: z
+      .object({ beta1: z.number().min(0).lt(1), beta2: z.number().min(0).lt(1), epsilon: z.number().positive() })
+      .strict(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    /** Evaluate test bpd every N steps (0: only at the start and the end). */
+    evalEvery: z.number().int().min(0),
+    /** Number of test examples used by each evaluation. */
+    evalN: z.number().int().min(1),
+    checkpointEvery: z.number().int().min(0),
+    /** Per-layer diagnostics (log-det, variance) every N steps. */
+    diagnosticsEvery: z.number().int().min(1),
+  })
+  .strict();
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export const PresetNameSchema = z.enum([
+  'paper-cifar10',
+  'paper-imagenet32',
+  'paper-celebahq1024',
+  'fashion-mnist-small',
+  'toy2d',
+]);
+export type PresetName = z.infer<typeof PresetNameSchema>;
+
+export const RunConfigSchema = z
+  .object({
+    preset: PresetNameSchema,
+    /** Data spec, e.g. `fashion-mnist:/usr/share/datasets/fashion-mnist` (see dataSpec.ts). */
+    data: z.string().min(1).max(4096),
+    model: ModelConfigSchema,
+    train: TrainConfigSchema,
+  })
+  .strict();
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+const paperTrain: TrainConfig = {
+  batchSize: 1024,
+  steps: 500_000,
+  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98 },
+  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+  seed: 0,
+  evalEvery: 1000,
+  evalN: 10_000,
+  checkpointEvery: 1000,
+  diagnosticsEvery: 10,
+};
+
+const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
+const paperActivation = { bins: 16, variant: 'paper', tailBound: 1e5 } as const;
+
+export interface Preset {
+  name: PresetName;
+  description: string;
+  /** The data spec the preset was made for (a default the user overrides). */
+  defaultData: string;
+  model: ModelConfig;
+  train: TrainConfig;
+}
+
+export const PRESETS: Readonly<Record<PresetName, Preset>> = {
+  'paper-cifar10': {
+    name: 'paper-cifar10',
+    description: 'Table 1, CIFAR-10: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
+    defaultData: 'cifar10:~/datasets/cifar-10-batches-bin',
+    model: {
+      inputShape: [32, 32, 3],
+      levels: 3,
+      blocksPerLevel: 16,
+      splitFraction: 0.5,
+      firstConvKernel: 2,
+      convKernel: 1,
+      coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
+      activation: paperActivation,
+      beta: 0.8,
+      bits: 8,
+      ablation: noAblation,
+    },
+    train: paperTrain,
+  },
+  'paper-imagenet32': {
+    name: 'paper-imagenet32',
+    description: 'Table 1, ImageNet 32x32: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
+    defaultData: 'imagenet32:~/datasets/imagenet32',
+    model: {
+      inputShape: [32, 32, 3],
+      levels: 3,
+      blocksPerLevel: 16,
+      splitFraction: 0.5,
+      firstConvKernel: 2,
+      convKernel: 1,
+      coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
+      activation: paperActivation,
+      beta: 0.8,
+      bits: 8,
+      ablation: noAblation,
+    },
+    train: paperTrain,
+  },
+  'paper-celebahq1024': {
+    name: 'paper-celebahq1024',
+    description: 'CelebA-HQ 1024, 5-bit: 8 levels x 12 blocks, split 3/4, ConvNet coupling, hidden 256, batch 4.',
+    defaultData: 'folder:~/datasets/celeba-hq-1024?size=1024&bits=5',
+    model: {
+      inputShape: [1024, 1024, 3],
+      levels: 8,
+      blocksPerLevel: 12,
+      splitFraction: 0.75,
+      firstConvKernel: 2,
+      convKernel: 1,
+      coupling: { network: 'convnet', hidden: 256, mixtures: 4 },
+      activation: paperActivation,
+      beta: 0.8,
+      bits: 5,
+      ablation: noAblation,
+    },
+    train: { ...paperTrain, batchSize: 4, evalN: 256 },
+  },
+  'fashion-mnist-small': {
+    name: 'fashion-mnist-small',
+    description: 'Fashion-MNIST 28x28x1: 2 levels x 4 blocks, k=2 conv opening each level, split 1/2, ConvNet hidden 64.',
+    defaultData: 'fashion-mnist:/usr/share/datasets/fashion-mnist',
+    model: {
+      inputShape: [28, 28, 1],
+      levels: 2,
+      blocksPerLevel: 4,
+      splitFraction: 0.5,
+      firstConvKernel: 2,
+      convKernel: 1,
+      coupling: { network: 'convnet', hidden: 64, mixtures: 4 },
+      activation: paperActivation,
+      beta: 0.8,
+      bits: 8,
+      ablation: noAblation,
+    },
+    train: { ...paperTrain, batchSize: 64, steps: 2000, evalEvery: 200, evalN: 1000, checkpointEvery: 200 },
+  },
+  toy2d: {
+    name: 'toy2d',
+    description: '2-D toy densities (Fig. 3 / 7): 1 level x 8 blocks of the same building block with dense coupling.',
+    defaultData: 'toy:two-moons',
+    model: {
+      inputShape: [2],
+      levels: 1,
+      blocksPerLevel: 8,
+      splitFraction: 0.5,
+      firstConvKernel: 1,
+      convKernel: 1,
+      coupling: { network: 'dense', hidden: 64, mixtures: 4 },
+      activation: paperActivation,
+      beta: 0.8,
+      bits: 8,
+      ablation: noAblation,
+    },
+    train: {
+      ...paperTrain,
+      batchSize: 256,
+      steps: 1500,
+      learningRate: { initial: 0.01, final: 0.001, decaySteps: 100, decayRate: 0.98 },
+      evalEvery: 100,
+      evalN: 2048,
+      checkpointEvery: 500,
+    },
+  },
+};
+
+/** Deep-partial overrides a user may apply on top of a preset (UI form, CLI flags). */
+export const RunOverridesSchema = z
+  .object({
+    data: z.string().min(1).max(4096).optional(),
+    model: ModelConfigSchema.partial()
+      .extend({
+        coupling: ModelConfigSchema.shape.coupling.partial().optional(),
+        activation: ModelConfigSchema.shape.activation.partial().optional(),
+        ablation: ModelConfigSchema.shape.ablation.partial().optional(),
+      })
+      .strict()
+      .optional(),
+    train: TrainConfigSchema.partial()
+      .extend({
+        learningRate: TrainConfigSchema.shape.learningRate.partial().optional(),
+        adamax: TrainConfigSchema.shape.adamax.partial().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RunOverrides = z.infer<typeof RunOverridesSchema>;
+
+/** Builds a full run config from a preset and overrides, then validates it. */
+export function resolveRunConfig(preset: PresetName, overrides: RunOverrides = {}): RunConfig {
+  const base = PRESETS[preset];
+  const m = overrides.model ?? {};
+  const t = overrides.train ?? {};
+  const config = {
+    preset,
+    data: overrides.data ?? base.defaultData,
+    model: {
+      ...base.model,
+      ...m,
+      coupling: { ...base.model.coupling, ...m.coupling },
+      activation: { ...base.model.activation, ...m.activation },
+      ablation: { ...base.model.ablation, ...m.ablation },
+    },
+    train: {
+      ...base.train,
+      ...t,
+      learningRate: { ...base.train.learningRate, ...t.learningRate },
+      adamax: { ...base.train.adamax, ...t.adamax },
+    },
+  };
+  const parsed = RunConfigSchema.parse(config);
+  const problems = checkModelShape(parsed.model);
+  if (problems.length > 0) throw new Error(`impossible model config: ${problems.join('; ')}`);
+  return parsed;
+}
+
+/**
+ * Checks the shape arithmetic of the multi-scale architecture: every level's opening
+ * convolution must divide the spatial size, and every split must leave whole channels.
+ * Returns human-readable problems (empty when the config is consistent).
+ */
+export function checkModelShape(model: ModelConfig): string[] {
+  const problems: string[] = [];
+  if (model.inputShape.length === 1) {
+    if (model.coupling.network !== 'dense') problems.push('vector inputs need the dense coupling network');
+    if (model.firstConvKernel !== 1 || model.convKernel !== 1) problems.push('vector inputs need convolution kernel 1');
+    if (model.inputShape[0]! < 2) problems.push('vector inputs need at least 2 dimensions for a coupling split');
+    return problems;
+  }
+  if (model.inputShape.length !== 3) {
+    problems.push(`inputShape must be [height, width, channels] or [dims], got [${model.inputShape.join(', ')}]`);
+    return problems;
+  }
+  if (model.coupling.network === 'dense') problems.push('image inputs need a convolutional coupling network');
+  let [h, w, c] = model.inputShape as [number, number, number];
+  for (let level = 0; level < model.levels; level++) {
+    for (let block = 0; block < model.blocksPerLevel; block++) {
+      const k = block === 0 ? model.firstConvKernel : model.convKernel;
+      if (h % k !== 0 || w % k !== 0) {
+        problems.push(`level ${level + 1} block ${block + 1}: ${h}x${w} is not divisible by kernel ${k}`);
+        return problems;
+      }
+      h /= k;
+      w /= k;
+      c *= k * k;
+    }
+    if (c < 2) problems.push(`level ${level + 1}: ${c} channel(s) cannot be split by a coupling layer`);
+    if (level < model.levels - 1) {
+      const out = c * model.splitFraction;
+      if (!Number.isInteger(out) || out <= 0 || out >= c) {
+        problems.push(`level ${level + 1}: split fraction ${model.splitFraction} of ${c} channels is not a whole number`);
+        return problems;
+      }
+      c -= out;
+    }
+  }
+  return problems;
+}

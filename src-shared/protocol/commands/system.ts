@@ -1,0 +1,59 @@
+/** System commands: liveness and which tfjs backend the engine runs on. */
+import { z } from 'zod';
+
+export const BackendNameSchema = z.enum(['tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendNameSchema>;
+
+export const BackendInfoSchema = z
+  .object({
+    /** The tfjs backend in use. */
+    active: BackendNameSchema,
+    /** The npm package that provides it (e.g. @tensorflow/tfjs-node-gpu). */
+    package: z.string(),
+    /** Why this backend was chosen. */
+    reason: z.string(),
+    /** Every backend tried before it, and why it was skipped. */
+    skipped: z.array(z.object({ name: z.string(), reason: z.string() }).strict()),
+    tfjsVersion: z.string(),
+    /** Whether the device is a GPU (tfjs-node-gpu with CUDA). */
+    gpu: z.boolean(),
+    /** wasm only: SIMD and thread support. */
+    simd: z.boolean().optional(),
+    threads: z.number().int().optional(),
+    numTensors: z.number().int(),
+    numBytes: z.number().int(),
+  })
+  .strict();
+export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
+export const HostInfoSchema = z
+  .object({
+    mode: z.enum(['electron', 'serve', 'embedded']),
+    appVersion: z.string(),
+    protocolVersion: z.number().int(),
+    enginePid: z.number().int().nullable(),
+    engineRestarts: z.number().int(),
+  })
+  .strict();
+export type HostInfo = z.infer<typeof HostInfoSchema>;
+
+export const systemCommands = {
+  ping: {
+    args: z.object({ nonce: z.string().max(256) }).strict(),
+    result: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }).strict(),
+  },
+  getBackendInfo: {
+    args: z.object({}).strict(),
+    result: BackendInfoSchema,
+  },
+  /** Answered by the host, not the engine. */
+  getHostInfo: {
+    args: z.object({}).strict(),
+    result: HostInfoSchema,
+  },
+  /** Answered by the host: kills the engine process (if alive) and starts a new one. */
+  restartEngine: {
+    args: z.object({}).strict(),
+    result: z.object({ pid: z.number().int() }).strict(),
+  },
+} as const;

@@ -1,0 +1,30 @@
+/** Theory commands (Sec. 2): reference bounds and Lipschitz estimates. */
+import { z } from 'zod';
+import { RunRefSchema } from '../common';
+
+export const BoundsSchema = z
+  .object({
+    /** bpd of the best x-independent linear flow (Gaussian with the data covariance). */
+    ppcaBpd: z.number(),
+    /** The QLF optimum of Eq. 6 under the documented estimator. */
+    qlfBpd: z.number(),
+    estimator: z.string(),
+    split: z.enum(['train', 'test']),
+    dims: z.number().int(),
+    count: z.number().int(),
+  })
+  .strict();
+export type Bounds = z.infer<typeof BoundsSchema>;
+
+export const theoryCommands = {
+  bounds: {
+    args: z
+      .object({ data: z.string().min(1).max(4096), split: z.enum(['train', 'test']).default('train') })
+      .strict(),
+    result: BoundsSchema,
+  },
+  lipschitz: {
+    args: z.object({ run: RunRefSchema, iterations: z.number().int().min(1).max(1000).default(20) }).strict(),
+    result: z.object({ blocks: z.array(z.object({ name: z.string(), estimate: z.number() }).strict()) }).strict(),
+  },
+} as const;

@@ -1,0 +1,98 @@
+/** Training commands: start, control and inspect runs. */
+import { z } from 'zod';
+import { PathSchema, RunRefSchema } from '../common';
+import { PresetNameSchema, RunConfigSchema, RunOverridesSchema } from '../../config';
+
+export const RunStateSchema = z.enum(['starting', 'running', 'paused', 'stopping', 'stopped', 'finished', 'failed']);
+export type RunState = z.infer<typeof RunStateSchema>;
+
+/** One layer of the flow as the diagnostics name it. */
+export const LayerDescriptorSchema = z
+  .object({
+    /** Stable name, e.g. `L1.B2.act`. */
+    name: z.string(),
+    level: z.number().int().min(0),
+    block: z.number().int().min(0),
+    kind: z.enum(['conv', 'aff', 'squash', 'act', 'split', 'other']),
+  })
+  .strict();
+export type LayerDescriptor = z.infer<typeof LayerDescriptorSchema>;
+
+/** One line of `metrics.jsonl` and the payload of the `metrics` event. */
+export const MetricsRecordSchema = z
+  .object({
+    step: z.number().int().min(0),
+    /** Wall-clock time (ms since epoch). */
+    time: z.number(),
+    epoch: z.number().min(0).optional(),
+    /** Images: bits per dimension. 2-D toys: negative log-likelihood in nats. */
+    trainBpd: z.number().optional(),
+    trainNll: z.number().optional(),
+    testBpd: z.number().optional(),
+    testNll: z.number().optional(),
+    lr: z.number().optional(),
+    gradNorm: z.number().optional(),
+    imagesPerSecond: z.number().optional(),
+    /** Per layer (in `layers` order): mean log|det J| per example, in nats. */
+    layerLogdet: z.array(z.number()).optional(),
+    /** Per layer: variance of the layer's output over the batch and dimensions. */
+    layerVariance: z.array(z.number()).optional(),
+    /** Largest derivative of each activation layer (checks the paper's f' <= 1 claim). */
+    activationMaxSlope: z.array(z.number()).optional(),
+    /** Max |x - inverse(forward(x))| on a test batch. */
+    invertibilityError: z.number().optional(),
+    /** Per block: Lipschitz estimate (power iteration with JVPs). */
+    lipschitz: z.array(z.number()).optional(),
+  })
+  .strict();
+export type MetricsRecord = z.infer<typeof MetricsRecordSchema>;
+
+export const RunSummarySchema = z
+  .object({
+    runId: z.string(),
+    runDir: z.string(),
+    preset: PresetNameSchema,
+    data: z.string(),
+    state: RunStateSchema,
+    step: z.number().int(),
+    totalSteps: z.number().int(),
+    backend: z.string(),
+  })
+  .strict();
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+export const trainCommands = {
+  startTraining: {
+    args: z
+      .object({
+        preset: PresetNameSchema,
+        overrides: RunOverridesSchema.default({}),
+        /** Run folder; a fresh one under `runs/` when absent. */
+        runDir: PathSchema.optional(),
+        /** Continue the run in `runDir` from its last checkpoint. */
+        resume: z.boolean().default(false),
+      })
+      .strict(),
+    result: z.object({ run: RunSummarySchema, layers: z.array(LayerDescriptorSchema), config: RunConfigSchema }).strict(),
+  },
+  controlTraining: {
+    args: z.object({ runId: z.string().min(1).max(128), action: z.enum(['pause', 'resume', 'stop']) }).strict(),
+    result: z.object({ run: RunSummarySchema }).strict(),
+  },
+  listRuns: {
+    args: z.object({ root: PathSchema.optional() }).strict(),
+    result: z.object({ active: z.array(RunSummarySchema), onDisk: z.array(RunSummarySchema) }).strict(),
+  },
+  /** A run's config, layers and (decimated) metric history: what the UI needs after a reload. */
+  openRun: {
+    args: z.object({ run: RunRefSchema, maxPoints: z.number().int().min(10).max(1_000_000).default(20_000) }).strict(),
+    result: z
+      .object({
+        run: RunSummarySchema,
+        config: RunConfigSchema,
+        layers: z.array(LayerDescriptorSchema),
+        metrics: z.array(MetricsRecordSchema),
+      })
+      .strict(),
+  },
+} as const;

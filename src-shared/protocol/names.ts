@@ -1,0 +1,31 @@
+/**
+ * Plain lists of the command and event names, without zod, for the Electron preload's
+ * allowlist (a sandboxed preload should stay tiny). `commands/index.ts` and `events.ts`
+ * check at compile time that these lists match the schemas exactly.
+ */
+export const COMMAND_NAME_LIST = [
+  'ping',
+  'getBackendInfo',
+  'getHostInfo',
+  'restartEngine',
+  'datasetInfo',
+  'datasetImage',
+  'startTraining',
+  'controlTraining',
+  'listRuns',
+  'openRun',
+  'sample',
+  'perturb',
+  'perturbGrid',
+  'interpolate',
+  'bounds',
+  'lipschitz',
+  'toyDensity',
+  'toyLayers',
+] as const;
+
+export const EVENT_NAME_LIST = ['metrics', 'progress', 'state', 'log', 'error'] as const;
+
+/** Channel names of the Electron IPC transport. */
+export const IPC_INVOKE_CHANNEL = 'flowstudio:invoke';
+export const IPC_EVENT_CHANNEL = 'flowstudio:event';
