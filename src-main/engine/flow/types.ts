@@ -1,0 +1,64 @@
+/**
+ * The contract between the flow (layers, model) and everything that uses it (training,
+ * sampling, theory, the handlers). Shapes are NHWC for images ([batch, h, w, c]) and
+ * [batch, d] for vectors (2-D toys).
+ */
+import type { LayerDescriptor } from '../../../src-shared/protocol';
+import type { Tensor, Variable } from '../tf';
+
+/** Output of a bijection's forward pass. */
+export interface ForwardResult {
+  y: Tensor;
+  /** log|det J| per example, shape [batch]. */
+  logdet: Tensor;
+}
+
+/** One invertible layer: f_conv, f_aff, the Sec. 6.2 squash, f_act. */
+export interface Bijection {
+  readonly descriptor: LayerDescriptor;
+  forward(x: Tensor): ForwardResult;
+  inverse(y: Tensor): Tensor;
+  /** Trainable variables of this layer (empty for parameter-free layers). */
+  readonly variables: readonly Variable[];
+}
+
+/** Per-layer diagnostics of one forward pass, in `FlowModel.layers` order. */
+export interface LayerTrace {
+  /** Mean over the batch of each layer's log|det J|, nats; scalars. */
+  logdet: Tensor[];
+  /** Variance of each layer's output over batch and dimensions; scalars. */
+  variance: Tensor[];
+  /** Each f_act layer's output (for the Sec. 6.2 L2 transport cost); same order as act layers. */
+  activationOutputs: Tensor[];
+}
+
+export interface EncodeResult {
+  /** The factored-out latent of each level, level 1 first; the last level's is the final output. */
+  latents: Tensor[];
+  /** Total log|det J| per example, [batch]. */
+  logdet: Tensor;
+  /** Present when requested (forward(x, {trace: true})). */
+  trace?: LayerTrace;
+}
+
+export interface FlowModel {
+  /** Every layer in forward order, as the diagnostics name them. */
+  readonly layers: readonly LayerDescriptor[];
+  /** Shapes (without batch) of each level's latent, level 1 first. */
+  readonly latentShapes: readonly number[][];
+  /** Number of dimensions d of one example. */
+  readonly dims: number;
+  /** All trainable variables, in a stable order (checkpoints rely on it). */
+  readonly variables: readonly Variable[];
+
+  /** x (model input range, see units.ts) -> per-level latents and log-det. */
+  forward(x: Tensor, options?: { trace?: boolean }): EncodeResult;
+  /** Per-level latents -> x. */
+  inverse(latents: Tensor[]): Tensor;
+  /** log p(x) in nats per example, [batch]: log N(z; 0, I) summed over levels + log-det. */
+  logProb(x: Tensor): Tensor;
+  /** Standard-normal latents scaled by `temperature`, one tensor per level. */
+  sampleLatents(n: number, temperature: number, seed: number): Tensor[];
+  /** Every trainable variable disposed. */
+  dispose(): void;
+}
