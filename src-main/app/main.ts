@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, session, shell } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, session, shell } from 'electron';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, PROTOCOL_VERSION } from '../../src-shared/protocol';
 import { EngineClient } from '../host/engineClient';
 import { appVersion } from '../host/paths';
@@ -63,7 +63,17 @@ async function main(): Promise<void> {
     });
   });
   const engine = new EngineClient(() => forkUtilityEngine(join(here, 'engine.js')));
-  const router = new Router(engine, 'electron', appVersion());
+  let window: BrowserWindow | null = null;
+  const router = new Router(engine, 'electron', appVersion(), {
+    pickPath: async ({ kind, title }) => {
+      const options: Electron.OpenDialogOptions = {
+        title: title ?? (kind === 'folder' ? 'Choose a folder' : 'Choose a file'),
+        properties: kind === 'folder' ? ['openDirectory'] : ['openFile'],
+      };
+      const picked = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+      return { path: picked.canceled ? null : (picked.filePaths[0] ?? null) };
+    },
+  });
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, command: unknown, args: unknown) => {
     // Only our own page may talk to the engine.
@@ -75,9 +85,9 @@ async function main(): Promise<void> {
     return router.handle({ v: PROTOCOL_VERSION, type: 'request', id: requestCounter, command, args });
   });
 
-  let window = createWindow(router);
+  window = createWindow(router);
   app.on('second-instance', () => {
-    if (window.isDestroyed()) window = createWindow(router);
+    if (!window || window.isDestroyed()) window = createWindow(router);
     window.focus();
   });
   app.on('window-all-closed', () => {

@@ -5,7 +5,10 @@
  * an error response that names the problem.
  */
 import {
+  type CommandArgs,
   type CommandName,
+  type CommandResult,
+  ProtocolError,
   type EngineCommandName,
   type EventFrame,
   type HostCommandName,
@@ -26,6 +29,11 @@ import type { EngineClient } from './engineClient';
 
 export type HostMode = HostInfo['mode'];
 
+/** Host commands whose answer depends on the host (Electron dialogs). */
+export interface HostHooks {
+  pickPath?: (args: CommandArgs<'pickPath'>) => Promise<CommandResult<'pickPath'>>;
+}
+
 export class Router {
   private readonly listeners = new Set<(frame: EventFrame) => void>();
 
@@ -33,6 +41,7 @@ export class Router {
     private readonly engine: EngineClient,
     private readonly mode: HostMode,
     private readonly appVersion: string,
+    private readonly hooks: HostHooks = {},
   ) {
     engine.onEvent((frame) => this.relayEvent(frame));
   }
@@ -50,7 +59,7 @@ export class Router {
       const request = parseRequest(raw);
       id = request.id;
       const result = isHostCommand(request.command)
-        ? await this.hostCommand(request.command)
+        ? await this.hostCommand(request.command, request.args)
         : await this.engine.request(request.command as EngineCommandName, request.args);
       return okResponse(request.id, parseResult(request.command as CommandName, result));
     } catch (error) {
@@ -63,7 +72,7 @@ export class Router {
     this.relayEvent(frame);
   }
 
-  private async hostCommand(command: HostCommandName): Promise<unknown> {
+  private async hostCommand(command: HostCommandName, args: unknown): Promise<unknown> {
     switch (command) {
       case 'getHostInfo':
         return {
@@ -75,6 +84,11 @@ export class Router {
         };
       case 'restartEngine':
         return { pid: await this.engine.restart() };
+      case 'pickPath':
+        if (!this.hooks.pickPath) {
+          throw new ProtocolError('FAILED', 'file dialogs exist only in the desktop app; type the path instead');
+        }
+        return this.hooks.pickPath(args as CommandArgs<'pickPath'>);
     }
   }
 

@@ -8,6 +8,7 @@ export const COMMAND_NAME_LIST = [
   'getBackendInfo',
   'getHostInfo',
   'restartEngine',
+  'pickPath',
   'datasetInfo',
   'datasetImage',
   'startTraining',

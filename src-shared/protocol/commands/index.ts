@@ -25,7 +25,7 @@ export type CommandArgs<C extends CommandName> = z.output<Commands[C]['args']>;
 export type CommandResult<C extends CommandName> = z.output<Commands[C]['result']>;
 
 /** Commands the host answers itself; every other command goes to the engine process. */
-export const HOST_COMMANDS = ['getHostInfo', 'restartEngine'] as const satisfies readonly CommandName[];
+export const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
 export type HostCommandName = (typeof HOST_COMMANDS)[number];
 export type EngineCommandName = Exclude<CommandName, HostCommandName>;
 

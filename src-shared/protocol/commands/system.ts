@@ -51,6 +51,11 @@ export const systemCommands = {
     args: z.object({}).strict(),
     result: HostInfoSchema,
   },
+  /** Answered by the host: a native file/folder dialog (Electron only; serve mode says so). */
+  pickPath: {
+    args: z.object({ kind: z.enum(['file', 'folder']), title: z.string().max(200).optional() }).strict(),
+    result: z.object({ path: z.string().nullable() }).strict(),
+  },
   /** Answered by the host: kills the engine process (if alive) and starts a new one. */
   restartEngine: {
     args: z.object({}).strict(),
