@@ -59,6 +59,10 @@ export interface FlowModel {
   logProb(x: Tensor): Tensor;
   /** Standard-normal latents scaled by `temperature`, one tensor per level. */
   sampleLatents(n: number, temperature: number, seed: number): Tensor[];
+  /** Largest derivative of each f_act layer (act-layer order), for the f' <= 1 diagnostics. */
+  activationMaxSlopes?(): number[];
+  /** Each block as a map x -> block(x), for Lipschitz estimates (inputShape without batch). */
+  readonly blocks?: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
   /** Every trainable variable disposed. */
   dispose(): void;
 }
