@@ -1,0 +1,79 @@
+/**
+ * Adamax (Kingma & Ba 2014, Sec. 7.1), the paper's optimiser. Written here rather than taken
+ * from tfjs because tfjs's AdamaxOptimizer cannot export its state (getWeights is not
+ * implemented), and a checkpoint must resume exactly: first moments m, infinity-norm moments u
+ * and the step count are saved and restored by name.
+ *
+ *   m ← β1·m + (1 − β1)·g,  u ← max(β2·u, |g|),  θ ← θ − lr/(1 − β1^t) · m/(u + ε)
+ */
+import { type Tensor, type Variable, tf } from '../tf';
+
+export interface AdamaxOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export class Adamax {
+  private readonly m = new Map<string, Variable>();
+  private readonly u = new Map<string, Variable>();
+  /** Number of updates applied (t in the formulas). */
+  iterations = 0;
+
+  constructor(private readonly options: AdamaxOptions) {}
+
+  /** Applies one update with the given gradients (keyed by variable name). */
+  apply(variables: readonly Variable[], grads: Record<string, Tensor>, learningRate: number): void {
+    this.iterations += 1;
+    const { beta1, beta2, epsilon } = this.options;
+    const stepSize = learningRate / (1 - Math.pow(beta1, this.iterations));
+    tf.tidy(() => {
+      for (const variable of variables) {
+        const g = grads[variable.name];
+        if (!g) continue;
+        const m = this.slot(this.m, variable);
+        const u = this.slot(this.u, variable);
+        const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const newU = tf.maximum(tf.mul(u, beta2), tf.abs(g));
+        m.assign(newM);
+        u.assign(newU);
+        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, tf.add(newU, epsilon)), stepSize)));
+      }
+    });
+  }
+
+  /** Optimiser state as named tensors (for checkpoints). Caller must not dispose them. */
+  state(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, v] of this.m) out[`adamax/m/${name}`] = v;
+    for (const [name, v] of this.u) out[`adamax/u/${name}`] = v;
+    return out;
+  }
+
+  /** Restores state saved by `state()`; names not present start at zero. */
+  load(state: Record<string, Tensor>, iterations: number, variables: readonly Variable[]): void {
+    this.iterations = iterations;
+    for (const variable of variables) {
+      const m = state[`adamax/m/${variable.name}`];
+      const u = state[`adamax/u/${variable.name}`];
+      if (m) this.slot(this.m, variable).assign(m);
+      if (u) this.slot(this.u, variable).assign(u);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.m.values()) v.dispose();
+    for (const v of this.u.values()) v.dispose();
+    this.m.clear();
+    this.u.clear();
+  }
+
+  private slot(slots: Map<string, Variable>, variable: Variable): Variable {
+    let slot = slots.get(variable.name);
+    if (!slot) {
+      slot = tf.keep(tf.variable(tf.zerosLike(variable), false));
+      slots.set(variable.name, slot);
+    }
+    return slot;
+  }
+}
