@@ -48,7 +48,10 @@ export interface BatchOptions {
   shuffle: boolean;
   /** Resume the stream here (the `position` after the last batch consumed). Default {0, 0}. */
   start?: StreamPosition;
-  /** Stop after this many epochs (default: endless for shuffle, one epoch without). */
+  /**
+   * Stop after this many epochs (default: endless for shuffle, one epoch without). Counted from
+   * epoch 0, not from `start`, so a resumed stream ends where the uninterrupted one would.
+   */
   epochs?: number;
   /** Drop the last incomplete batch of an epoch (training) or keep it (evaluation). */
   dropLast?: boolean;
@@ -60,6 +63,8 @@ export interface Example {
   data: Uint8Array | Float32Array;
   shape: number[];
   label?: number;
+  /** Bits per channel of `data` (images from a dataset); absent means 8 (or continuous toys). */
+  bits?: number;
 }
 
 export interface Dataset {
@@ -70,6 +75,25 @@ export interface Dataset {
   get(split: Split, index: number): Promise<Example>;
   /** Releases file handles and caches. */
   close(): Promise<void>;
+}
+
+/** What a dataset's batch streams hold in memory (the bounded-memory accounting). */
+export interface MemoryStats {
+  /** Bytes of decoded examples that streams hold now (batches prefetched or being consumed). */
+  heldBytes: number;
+  /** The most `heldBytes` ever reached. */
+  peakBytes: number;
+  /** Each stream keeps its own holdings at or under this. */
+  budgetBytes: number;
+  /** Bytes of the dataset held in memory for its whole life (small formats); 0 when on disk. */
+  residentBytes: number;
+  /** True when examples are read from the on-disk shard cache. */
+  streamedFromDisk: boolean;
+}
+
+/** What `openDataset` returns: the contract plus accounting for tests, benchmarks and the UI. */
+export interface OpenedDataset extends Dataset {
+  memoryStats(): MemoryStats;
 }
 
 export interface ProgressUpdate {
@@ -90,4 +114,8 @@ export interface OpenOptions {
   onProgress?: (update: ProgressUpdate) => void;
   /** Warnings (skipped files) as they happen. */
   onWarning?: (message: string) => void;
+  /** Cancels a scan or cache build; completed shards are kept and reused by the next open. */
+  signal?: AbortSignal;
+  /** Target size of one cache shard in bytes (default 32 MiB, at most half the memory budget). */
+  shardBytes?: number;
 }

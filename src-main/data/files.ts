@@ -1,0 +1,76 @@
+/** Small filesystem helpers shared by the loaders: paths, gzip, atomic writes. */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { DataError, messageOf } from './errors';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Resolves `~` and relative paths the way a user typing a data spec means them. */
+export function resolveUserPath(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return resolve(path);
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fails with a DataError naming the path when it is missing or not a folder. */
+export async function requireDirectory(path: string, what: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch {
+    throw new DataError(`${what} folder ${path} does not exist`, path);
+  }
+  if (!isDir) throw new DataError(`${path} is not a folder (a ${what} spec names the folder holding the files)`, path);
+}
+
+/** Reads a file, inflating it when it starts with the gzip magic bytes (whatever its name). */
+export async function readMaybeGzip(path: string): Promise<Buffer> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (error) {
+    throw new DataError(`cannot read ${path}: ${messageOf(error)}`, path);
+  }
+  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      return await gunzipAsync(raw);
+    } catch (error) {
+      throw new DataError(`${path} is not valid gzip (truncated or corrupt): ${messageOf(error)}`, path);
+    }
+  }
+  return raw;
+}
+
+/** A name for a temporary sibling that no other process or call will pick. */
+export function tempPath(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Writes a file so that readers see either the old content or the complete new one: write a
+ * temporary sibling, then rename it over the target (rename is atomic within a filesystem).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const temp = tempPath(path);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
