@@ -9,7 +9,7 @@ import { DEQUANTISATION_VARIANCE } from './gaussian';
 import { ImageDft } from './fft64';
 import { MomentAccumulator } from './moments';
 import { type GaussianBound, SpectralAccumulator, ppcaFromCovariance } from './ppca';
-import { QlfAccumulator, qlfLogEigenSum } from './qlf';
+import { QlfAccumulator, qlfLiteralLogEigenSum, qlfLogEigenSum } from './qlf';
 
 /** Largest d for which the exact d × d covariance is used by default (3 × 32 × 32). */
 export const EXACT_MAX_DIMS = 3072;
@@ -51,6 +51,8 @@ export interface BoundsResult {
   stationaryPpcaBpd: number;
   /** Eq. 6 under the translation-averaged, dequantised per-image auto-correlation. */
   qlfBpd: number;
+  /** Eq. 6 read literally, S = (k − μ)(k − μ)ᵀ + I/12: finite but ≈ 0.2546 bpd for any data. */
+  qlfLiteralBpd: number;
   dims: number;
   count: number;
   /** One line describing both estimators, for the `estimator` field of the protocol. */
@@ -100,6 +102,7 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
   const frequencies = h * w;
   const spectral = new SpectralAccumulator(frequencies, c);
   const qlf = new QlfAccumulator(dims);
+  const qlfLiteral = new QlfAccumulator(dims);
   const re = new Float64Array(dims);
   const im = new Float64Array(dims);
   let seen = 0;
@@ -109,6 +112,9 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
       dft.transform(batch.data.subarray(e * dims, (e + 1) * dims), re, im, mean);
       qlf.addLogEigenSum(qlfLogEigenSum(re, im, frequencies, c, DEQUANTISATION_VARIANCE));
       spectral.add(re, im);
+      let energy = 0; // ‖k − μ‖², by Parseval
+      for (let i = 0; i < dims; i++) energy += re[i]! * re[i]! + im[i]! * im[i]!;
+      qlfLiteral.addLogEigenSum(qlfLiteralLogEigenSum(energy, dims, DEQUANTISATION_VARIANCE));
     }
     seen += batch.n;
     options.onProgress?.({ pass: 2, done: seen, total });
@@ -125,6 +131,7 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
     ppcaMethod: method,
     stationaryPpcaBpd: stationary.bpd,
     qlfBpd: qlf.bpd(),
+    qlfLiteralBpd: qlfLiteral.bpd(),
     dims,
     count: moments.count,
     estimator: describeEstimators(method),

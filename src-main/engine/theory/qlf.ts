@@ -15,7 +15,14 @@
  * μ is the dataset mean (the QLF's bias b, assumed constant as in Eq. 4's zero-centring).
  *
  * By concavity of log det (Jensen), E_x Σ log λ(S_x) ≤ Σ_ω log det E_x[P_x(ω)], i.e. this QLF
- * value is never above the stationary PPCA bound computed from the same spectra.
+ * value is never above the stationary PPCA bound computed from the same spectra. It can be
+ * above the exact PPCA optimum when the data are far from translation invariant.
+ *
+ * The literal reading with only the dequantisation average, S = (k − μ)(k − μ)ᵀ + I/12, is
+ * finite too (eigenvalues ‖k − μ‖² + 1/12 and d − 1 times 1/12) and, by the same Jensen
+ * argument, never above the exact PPCA optimum; but it is ½ log₂(2πe/12) ≈ 0.2546 bpd plus a
+ * O(log d / d) term for every dataset: a valid but vacuous value. It is reported beside the
+ * periodogram estimator (`qlfLiteralLogEigenSum`).
  */
 import { gaussianOptimumNats, natsToBpd } from './gaussian';
 
@@ -43,6 +50,16 @@ export function qlfLogEigenSum(vRe: Float64Array, vIm: Float64Array, frequencies
     total += Math.log(power);
   }
   return total;
+}
+
+/**
+ * Σᵢ log λᵢ of the literal, dequantisation-averaged S = vvᵀ + σ²I for a centred example with
+ * ‖v‖² = energy: log(energy + σ²) + (d − 1) log σ². Needs σ² > 0 (otherwise Eq. 6 diverges).
+ */
+export function qlfLiteralLogEigenSum(energy: number, dims: number, noiseVariance: number): number {
+  if (!(noiseVariance > 0)) throw new Error('qlf: the literal S = x xᵀ has rank one; Eq. 6 diverges without a noise floor');
+  if (!(energy >= 0)) throw new Error(`qlf: energy must be ≥ 0, got ${energy}`);
+  return Math.log(energy + noiseVariance) + (dims - 1) * Math.log(noiseVariance);
 }
 
 /** Running mean of the per-image Eq. 6 value, nats per example. */
