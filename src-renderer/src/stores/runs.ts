@@ -1,0 +1,295 @@
+/**
+ * The run on screen and the runs the engine knows. Starting, opening and controlling runs,
+ * the metric history (a non-reactive RunHistory the charts subscribe to), progress and ETA,
+ * and the reference bounds. After a window reload `restore()` finds the active run and
+ * re-opens it, so the charts come back and the `metrics` stream carries on.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, shallowRef } from 'vue';
+import type { PresetName, RunConfig, RunOverrides } from '../../../src-shared/config';
+import {
+  type Bounds,
+  BoundsSchema,
+  type EventPayload,
+  type LayerDescriptor,
+  type MetricsRecord,
+  type RunRef,
+  type RunState,
+  type RunSummary,
+} from '../../../src-shared/protocol';
+import { RunHistory } from '../lib/history';
+import { useConnection } from './connection';
+import { useSystemStore } from './system';
+
+export interface OpenRun {
+  summary: RunSummary;
+  config: RunConfig;
+  layers: LayerDescriptor[];
+}
+
+export type ControlAction = 'pause' | 'resume' | 'stop';
+
+const LIVE_STATES: readonly RunState[] = ['starting', 'running', 'paused', 'stopping'];
+export const LAST_RUN_KEY = 'flowstudio.lastRunDir';
+const BOUNDS_KEY = 'flowstudio.bounds:';
+/** How many points openRun returns at most (the engine decimates older history). */
+export const RESTORE_MAX_POINTS = 20_000;
+
+export function isLive(state: RunState): boolean {
+  return LIVE_STATES.includes(state);
+}
+
+export function isToyConfig(config: RunConfig): boolean {
+  return config.model.inputShape.length === 1;
+}
+
+/** Steps per second over the newest records (about the last 20 s, at most 200 records). */
+export function stepRate(records: readonly MetricsRecord[]): number | null {
+  const last = records[records.length - 1];
+  if (!last) return null;
+  let first = last;
+  for (let i = records.length - 2; i >= Math.max(0, records.length - 200); i--) {
+    first = records[i]!;
+    if (last.time - first.time > 20_000) break;
+  }
+  const dt = (last.time - first.time) / 1000;
+  return dt > 0 && last.step > first.step ? (last.step - first.step) / dt : null;
+}
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export const useRunsStore = defineStore('runs', () => {
+  const connection = useConnection();
+  const system = useSystemStore();
+
+  const history = markRaw(new RunHistory());
+  const current = shallowRef<OpenRun | null>(null);
+  /** Newest record of the run on screen (drives progress; the charts read `history`). */
+  const latest = shallowRef<MetricsRecord | null>(null);
+  const rate = ref<number | null>(null);
+  const active = shallowRef<RunSummary[]>([]);
+  const onDisk = shallowRef<RunSummary[]>([]);
+  const tasks = ref<EventPayload<'progress'>[]>([]);
+  const bounds = shallowRef<Bounds | null>(null);
+  const boundsBusy = ref(false);
+  const listLoading = ref(false);
+  const opening = ref(false);
+  const starting = ref(false);
+  const controlling = ref<ControlAction | null>(null);
+  const error = ref<string | null>(null);
+
+  /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
+  let buffered: { runId: string; record: MetricsRecord }[] | null = null;
+
+  const summary = computed(() => current.value?.summary ?? null);
+  const isToy = computed(() => (current.value ? isToyConfig(current.value.config) : false));
+  const live = computed(() => (summary.value ? isLive(summary.value.state) : false));
+  /** The reference commands such as `sample` take: the live model by id, else the folder. */
+  const runRef = computed<RunRef | null>(() => {
+    const s = summary.value;
+    if (!s) return null;
+    return isLive(s.state) ? { runId: s.runId } : { runDir: s.runDir };
+  });
+  const step = computed(() => Math.max(summary.value?.step ?? 0, latest.value?.step ?? 0));
+  const fraction = computed(() => {
+    const total = summary.value?.totalSteps ?? 0;
+    return total > 0 ? Math.min(1, step.value / total) : 0;
+  });
+  const etaSeconds = computed(() => {
+    const s = summary.value;
+    if (!s || s.state !== 'running' || !rate.value) return null;
+    return Math.max(0, s.totalSteps - step.value) / rate.value;
+  });
+
+  function setCurrent(run: OpenRun, records: readonly MetricsRecord[]): void {
+    current.value = run;
+    history.replace(records);
+    const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).map((b) => b.record);
+    buffered = null;
+    history.append(replay);
+    latest.value = history.last ?? null;
+    rate.value = stepRate(history.records);
+    bounds.value = cachedBounds(run.config.data);
+    storage()?.setItem(LAST_RUN_KEY, run.summary.runDir);
+    upsert(run.summary);
+  }
+
+  function onMetrics({ runId, record }: EventPayload<'metrics'>): void {
+    if (buffered) {
+      buffered.push({ runId, record });
+      return;
+    }
+    if (current.value?.summary.runId !== runId) return;
+    history.append([record]);
+    latest.value = history.last ?? record;
+    rate.value = stepRate(history.records);
+  }
+
+  function onState({ run, message }: EventPayload<'state'>): void {
+    upsert(run);
+    if (current.value?.summary.runId === run.runId) current.value = { ...current.value, summary: run };
+    if (run.state === 'failed') system.pushError('RUN_FAILED', `Run ${run.runId} failed${message ? `: ${message}` : ''}`);
+  }
+
+  function onProgress(payload: EventPayload<'progress'>): void {
+    const done = payload.total !== null && payload.done >= payload.total;
+    const others = tasks.value.filter((t) => t.taskId !== payload.taskId);
+    tasks.value = done ? others : [...others, payload];
+  }
+
+  /** Keeps the run lists in step with state events (a live run moves to disk when it ends). */
+  function upsert(run: RunSummary): void {
+    const without = (list: RunSummary[]): RunSummary[] => list.filter((r) => r.runId !== run.runId && r.runDir !== run.runDir);
+    if (isLive(run.state)) {
+      active.value = [run, ...without(active.value)];
+      onDisk.value = without(onDisk.value);
+    } else {
+      active.value = without(active.value);
+      onDisk.value = [run, ...without(onDisk.value)];
+    }
+  }
+
+  function attach(): () => void {
+    const bridge = connection.get();
+    const offs = [bridge.on('metrics', onMetrics), bridge.on('state', onState), bridge.on('progress', onProgress)];
+    return () => offs.forEach((off) => off());
+  }
+
+  async function refreshList(): Promise<void> {
+    listLoading.value = true;
+    try {
+      const result = await connection.get().invoke('listRuns', {});
+      active.value = result.active;
+      onDisk.value = result.onDisk;
+    } catch (e) {
+      error.value = system.reportFailure('list runs', e);
+    } finally {
+      listLoading.value = false;
+    }
+  }
+
+  async function open(ref: RunRef): Promise<boolean> {
+    opening.value = true;
+    error.value = null;
+    buffered = [];
+    try {
+      const result = await connection.get().invoke('openRun', { run: ref, maxPoints: RESTORE_MAX_POINTS });
+      setCurrent({ summary: result.run, config: result.config, layers: result.layers }, result.metrics);
+      return true;
+    } catch (e) {
+      buffered = null;
+      error.value = system.reportFailure('open the run', e);
+      return false;
+    } finally {
+      opening.value = false;
+    }
+  }
+
+  /**
+   * After a reload: reopen the live run (running first), else the run last looked at. Returns
+   * whether a run was opened.
+   */
+  async function restore(): Promise<boolean> {
+    await refreshList();
+    const order: RunState[] = ['running', 'paused', 'starting', 'stopping'];
+    const liveRun = [...active.value].sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state))[0];
+    if (liveRun) return open({ runId: liveRun.runId });
+    const lastDir = storage()?.getItem(LAST_RUN_KEY);
+    if (lastDir && onDisk.value.some((r) => r.runDir === lastDir)) return open({ runDir: lastDir });
+    return false;
+  }
+
+  async function start(preset: PresetName, overrides: RunOverrides): Promise<boolean> {
+    starting.value = true;
+    error.value = null;
+    buffered = [];
+    try {
+      const result = await connection.get().invoke('startTraining', { preset, overrides });
+      setCurrent({ summary: result.run, config: result.config, layers: result.layers }, []);
+      return true;
+    } catch (e) {
+      buffered = null;
+      error.value = system.reportFailure('start training', e);
+      return false;
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  async function control(action: ControlAction): Promise<void> {
+    const s = summary.value;
+    if (!s) return;
+    controlling.value = action;
+    try {
+      const result = await connection.get().invoke('controlTraining', { runId: s.runId, action });
+      onState({ run: result.run });
+    } catch (e) {
+      error.value = system.reportFailure(`${action} the run`, e);
+    } finally {
+      controlling.value = null;
+    }
+  }
+
+  async function computeBounds(): Promise<void> {
+    const run = current.value;
+    if (!run) return;
+    boundsBusy.value = true;
+    try {
+      const result = await connection.get().invoke('bounds', { data: run.config.data, split: 'train' });
+      storage()?.setItem(BOUNDS_KEY + run.config.data, JSON.stringify(result));
+      if (current.value?.config.data === run.config.data) bounds.value = result;
+    } catch (e) {
+      system.reportFailure('compute the reference bounds', e);
+    } finally {
+      boundsBusy.value = false;
+    }
+  }
+
+  function cachedBounds(data: string): Bounds | null {
+    const text = storage()?.getItem(BOUNDS_KEY + data);
+    if (!text) return null;
+    try {
+      const parsed = BoundsSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    history,
+    current,
+    latest,
+    rate,
+    active,
+    onDisk,
+    tasks,
+    bounds,
+    boundsBusy,
+    listLoading,
+    opening,
+    starting,
+    controlling,
+    error,
+    summary,
+    isToy,
+    live,
+    runRef,
+    step,
+    fraction,
+    etaSeconds,
+    attach,
+    refreshList,
+    open,
+    restore,
+    start,
+    control,
+    computeBounds,
+  };
+});
