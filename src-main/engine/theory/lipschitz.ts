@@ -1,0 +1,126 @@
+/**
+ * Local Lipschitz estimates (Sec. 2.3, Eq. 8): the spectral norm ‖J_f(x)‖ of a map's Jacobian at
+ * each example of a batch, by power iteration on JᵀJ.
+ *
+ * Each iteration needs J v and Jᵀ u. tfjs has reverse mode only:
+ *  - Jᵀu is one VJP: ∇ₓ⟨f(x), u⟩.
+ *  - Jv by the double-VJP trick: g(u) = Jᵀu is linear in u, so ∇ᵤ⟨g(u), v⟩ = Jv for any u (we
+ *    use u = 0). It needs the backward pass of f to be differentiable as a function of its
+ *    cotangent, which holds when every gradient (including custom ones) is built from tfjs
+ *    ops: tfjs records the ops of an inner backward pass on the outer tape. A custom gradient
+ *    that reads values on the host (dataSync) breaks it.
+ *  - 'auto' checks the first double-VJP against a central finite difference
+ *    (f(x + εv) − f(x − εv))/2ε and falls back to the finite difference (error O(ε²) plus
+ *    float32 rounding, ~1e-4 relative) when they disagree or the double VJP throws.
+ *
+ * J is block-diagonal over the batch (examples do not interact), so one power iteration with
+ * per-example normalisation estimates every example's ‖J‖ at once. The estimate converges from
+ * below (a Rayleigh quotient), at rate (σ₂/σ₁)² per iteration; the largest over the batch is a
+ * lower bound on the map's Lipschitz constant over the data.
+ */
+import { type Tensor, tf } from '../tf';
+
+export type JvpMethod = 'double-vjp' | 'finite-difference';
+
+export interface LipschitzOptions {
+  /** Power iterations (default 20). */
+  iterations?: number;
+  /** Seed of the random start vector. */
+  seed?: number;
+  method?: JvpMethod | 'auto';
+}
+
+export interface LipschitzEstimate {
+  /** max over the batch of ‖J_f(x_b)‖₂. */
+  estimate: number;
+  perExample: number[];
+  method: JvpMethod;
+  iterations: number;
+}
+
+type MapFn = (x: Tensor) => Tensor;
+
+/** Jᵀu at x (same shape as x). */
+export function vjp(f: MapFn, x: Tensor, u: Tensor): Tensor {
+  return tf.tidy(() => tf.grad((input: Tensor) => tf.sum(tf.mul(f(input), u)))(x));
+}
+
+/** Jv at x by differentiating the VJP with respect to its cotangent. */
+export function jvpDoubleVjp(f: MapFn, x: Tensor, v: Tensor): Tensor {
+  return tf.tidy(() => {
+    const y = f(x);
+    const u0 = tf.zerosLike(y);
+    return tf.grad((u: Tensor) => tf.sum(tf.mul(vjp(f, x, u), v)))(u0);
+  });
+}
+
+/** Jv at x by a central difference with a step relative to the size of x and v. */
+export function jvpFiniteDifference(f: MapFn, x: Tensor, v: Tensor): Tensor {
+  return tf.tidy(() => {
+    const xScale = Math.max(1, Math.sqrt(tf.mean(tf.square(x)).dataSync()[0]!));
+    const vScale = Math.sqrt(tf.mean(tf.square(v)).dataSync()[0]!) || 1;
+    // cbrt(float32 epsilon) ≈ 5e-3 balances truncation (ε²) against rounding (eps/ε).
+    const eps = (5e-3 * xScale) / vScale;
+    const step = tf.mul(v, eps);
+    return tf.div(tf.sub(f(tf.add(x, step)), f(tf.sub(x, step))), 2 * eps);
+  });
+}
+
+function jvp(f: MapFn, x: Tensor, v: Tensor, method: JvpMethod): Tensor {
+  return method === 'double-vjp' ? jvpDoubleVjp(f, x, v) : jvpFiniteDifference(f, x, v);
+}
+
+/** Per-example Euclidean norms of a [batch, ...] tensor, as a [batch, 1, ...] tensor for broadcasting. */
+function exampleNorms(t: Tensor): Tensor {
+  return tf.tidy(() => {
+    const flat = tf.reshape(t, [t.shape[0]!, -1]);
+    const norms = tf.sqrt(tf.sum(tf.square(flat), 1));
+    return tf.reshape(norms, [t.shape[0]!, ...Array<number>(t.rank - 1).fill(1)]);
+  });
+}
+
+function normalise(t: Tensor): Tensor {
+  return tf.tidy(() => tf.div(t, tf.maximum(exampleNorms(t), 1e-30)));
+}
+
+/** Decides the JVP method for 'auto' by one comparison at the start vector. */
+function chooseMethod(f: MapFn, x: Tensor, v: Tensor): JvpMethod {
+  let exact: Tensor | null = null;
+  try {
+    exact = jvpDoubleVjp(f, x, v);
+  } catch {
+    return 'finite-difference';
+  }
+  const fd = jvpFiniteDifference(f, x, v);
+  const rel = tf.tidy(() => {
+    const diff = tf.norm(tf.sub(exact!, fd));
+    return tf.div(diff, tf.maximum(tf.norm(fd), 1e-12));
+  });
+  const value = rel.dataSync()[0]!;
+  tf.dispose([exact, fd, rel]);
+  return Number.isFinite(value) && value < 1e-2 ? 'double-vjp' : 'finite-difference';
+}
+
+/** Power iteration on JᵀJ at every example of the batch x ([batch, ...inputShape]). */
+export function estimateLipschitz(f: MapFn, x: Tensor, options: LipschitzOptions = {}): LipschitzEstimate {
+  const iterations = options.iterations ?? 20;
+  if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`lipschitz: iterations must be a positive integer, got ${iterations}`);
+  if (x.rank < 2) throw new Error(`lipschitz: x must be a batch [batch, ...shape], got shape [${x.shape.join(', ')}]`);
+  let v = tf.tidy(() => normalise(tf.randomNormal(x.shape, 0, 1, 'float32', options.seed ?? 1)));
+  const requested = options.method ?? 'auto';
+  const method: JvpMethod = requested === 'auto' ? chooseMethod(f, x, v) : requested;
+  try {
+    for (let i = 0; i < iterations; i++) {
+      const next = tf.tidy(() => normalise(vjp(f, x, jvp(f, x, v, method))));
+      v.dispose();
+      v = next;
+    }
+    const norms = tf.tidy(() => tf.reshape(exampleNorms(jvp(f, x, v, method)), [-1]));
+    const perExample = Array.from(norms.dataSync());
+    norms.dispose();
+    if (!perExample.every(Number.isFinite)) throw new Error('lipschitz: the Jacobian-vector product is not finite (the map overflows at this input)');
+    return { estimate: Math.max(...perExample), perExample, method, iterations };
+  } finally {
+    v.dispose();
+  }
+}
