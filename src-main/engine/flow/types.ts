@@ -48,8 +48,15 @@ export interface FlowModel {
   readonly latentShapes: readonly number[][];
   /** Number of dimensions d of one example. */
   readonly dims: number;
-  /** All trainable variables, in a stable order (checkpoints rely on it). */
+  /** All trainable variables, in a stable order. */
   readonly variables: readonly Variable[];
+  /**
+   * Logical names of `variables` (same order), independent of the instance: tfjs variable
+   * names are global and must be unique per process, so two instances of one model (a run
+   * training while its checkpoint is loaded for sampling) cannot share them. Checkpoints are
+   * keyed by these, e.g. `L1.B2.conv/w`.
+   */
+  readonly parameterNames: readonly string[];
 
   /** x (model input range, see units.ts) -> per-level latents and log-det. */
   forward(x: Tensor, options?: { trace?: boolean }): EncodeResult;

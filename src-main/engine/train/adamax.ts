@@ -42,23 +42,30 @@ export class Adamax {
     });
   }
 
-  /** Optimiser state as named tensors (for checkpoints). Caller must not dispose them. */
-  state(): Record<string, Tensor> {
+  /**
+   * Optimiser state as tensors keyed by the variables' logical names (`names[i]` for
+   * `variables[i]`), for checkpoints. Caller must not dispose them.
+   */
+  state(variables: readonly Variable[], names: readonly string[]): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, v] of this.m) out[`adamax/m/${name}`] = v;
-    for (const [name, v] of this.u) out[`adamax/u/${name}`] = v;
+    variables.forEach((variable, i) => {
+      const m = this.m.get(variable.name);
+      const u = this.u.get(variable.name);
+      if (m) out[`adamax/m/${names[i]}`] = m;
+      if (u) out[`adamax/u/${names[i]}`] = u;
+    });
     return out;
   }
 
-  /** Restores state saved by `state()`; names not present start at zero. */
-  load(state: Record<string, Tensor>, iterations: number, variables: readonly Variable[]): void {
+  /** Restores state saved by `state()`; slots not present start at zero. */
+  load(state: Record<string, Tensor>, iterations: number, variables: readonly Variable[], names: readonly string[]): void {
     this.iterations = iterations;
-    for (const variable of variables) {
-      const m = state[`adamax/m/${variable.name}`];
-      const u = state[`adamax/u/${variable.name}`];
+    variables.forEach((variable, i) => {
+      const m = state[`adamax/m/${names[i]}`];
+      const u = state[`adamax/u/${names[i]}`];
       if (m) this.slot(this.m, variable).assign(m);
       if (u) this.slot(this.u, variable).assign(u);
-    }
+    });
   }
 
   dispose(): void {

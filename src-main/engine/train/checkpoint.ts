@@ -101,16 +101,20 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   return { step: meta.step, optimizerIterations: meta.optimizerIterations, position: meta.position, backend: meta.backend, tensors, dir };
 }
 
-/** Assigns saved values to variables by name; every variable must be present with its shape. */
-export function assignVariables(variables: readonly Variable[], tensors: Record<string, Tensor>, source: string): void {
-  for (const variable of variables) {
-    const value = tensors[variable.name];
-    if (!value) throw new Error(`${source} has no value for variable "${variable.name}" (the model config changed?)`);
+/**
+ * Assigns saved values to variables by logical name (`names[i]` for `variables[i]`); every
+ * variable must be present with its shape.
+ */
+export function assignVariables(variables: readonly Variable[], names: readonly string[], tensors: Record<string, Tensor>, source: string): void {
+  variables.forEach((variable, i) => {
+    const name = names[i]!;
+    const value = tensors[name];
+    if (!value) throw new Error(`${source} has no value for parameter "${name}" (the model config changed?)`);
     if (value.shape.join('x') !== variable.shape.join('x')) {
-      throw new Error(`${source}: variable "${variable.name}" has shape [${value.shape}] but the model expects [${variable.shape}]`);
+      throw new Error(`${source}: parameter "${name}" has shape [${value.shape}] but the model expects [${variable.shape}]`);
     }
     variable.assign(value);
-  }
+  });
 }
 
 function prune(checkpointsDir: string, keep: number, newest: string): void {
