@@ -65,10 +65,18 @@ export interface IdxSplit {
   imagesFile: string;
 }
 
-/** Loads one split (`train` or `t10k`) of an MNIST-style folder into memory. */
-export async function loadIdxSplit(dir: string, prefix: 'train' | 't10k'): Promise<IdxSplit> {
-  const imagesFile = await findIdxFile(dir, prefix, 'images');
-  const labelsFile = await findIdxFile(dir, prefix, 'labels');
+export interface IdxSplitFiles {
+  imagesFile: string;
+  labelsFile: string;
+}
+
+/** Finds the images and labels files of a split (`train` or `t10k`), or names what is missing. */
+export async function findIdxSplit(dir: string, prefix: 'train' | 't10k'): Promise<IdxSplitFiles> {
+  return { imagesFile: await findIdxFile(dir, prefix, 'images'), labelsFile: await findIdxFile(dir, prefix, 'labels') };
+}
+
+/** Loads one split of an MNIST-style folder into memory. */
+export async function loadIdxSplit({ imagesFile, labelsFile }: IdxSplitFiles): Promise<IdxSplit> {
   const [imagesRaw, labelsRaw] = await Promise.all([readMaybeGzip(imagesFile), readMaybeGzip(labelsFile)]);
   const images = parseIdx(imagesRaw, imagesFile, 3);
   const labels = parseIdx(labelsRaw, labelsFile, 1);

@@ -10,7 +10,7 @@ import { LoadedDataset } from './dataset';
 import { DataError } from './errors';
 import { requireDirectory, resolveUserPath } from './files';
 import { openImageFolder } from './folder';
-import { loadIdxSplit } from './idx';
+import { findIdxSplit, loadIdxSplit } from './idx';
 import { openImagenet32 } from './imagenet32';
 import { quantiseInPlace } from './pixels';
 import { MemorySource, type RecordSource } from './source';
@@ -113,7 +113,9 @@ async function openFormat(spec: DataSpec, options: OpenOptions, budget: number):
     case 'mnist':
     case 'fashion-mnist': {
       await requireDirectory(dir, spec.format);
-      const [train, test] = await Promise.all([loadIdxSplit(dir, 'train'), loadIdxSplit(dir, 't10k')]);
+      // Find all four files first, so a missing one is named before any is read.
+      const files = [await findIdxSplit(dir, 'train'), await findIdxSplit(dir, 't10k')] as const;
+      const [train, test] = await Promise.all([loadIdxSplit(files[0]), loadIdxSplit(files[1])]);
       if (train.height !== test.height || train.width !== test.width) {
         throw new DataError(`${train.imagesFile} holds ${train.height}×${train.width} images but ${test.imagesFile} ${test.height}×${test.width}`, test.imagesFile);
       }

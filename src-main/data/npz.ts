@@ -142,7 +142,7 @@ export async function streamNpz(path: string, pick: (name: string) => NpyConsume
     return names;
   } catch (error) {
     if (error instanceof DataError || (error instanceof Error && error.name === 'AbortError')) throw error;
-    throw new DataError(`${path} is not a readable .npz file: ${messageOf(error)}`, path);
+    throw new DataError(`${path} is truncated or corrupt (not a readable .npz zip archive): ${messageOf(error)}`, path);
   } finally {
     await handle.close();
   }

@@ -16,6 +16,8 @@ export interface ShardEntry {
 
 /** Open file handles kept at most (CelebA-HQ at 1024² makes thousands of shards). */
 const MAX_OPEN_HANDLES = 32;
+/** Handles unused this long are closed, so a dataset nobody closes does not pin descriptors. */
+const IDLE_CLOSE_MS = 10_000;
 
 export class ShardSource implements RecordSource {
   readonly count: number;
@@ -24,6 +26,7 @@ export class ShardSource implements RecordSource {
   /** First record index of each shard, and one past the end. */
   private readonly starts: number[];
   private readonly handles = new Map<number, { handle: Promise<FileHandle>; refs: number }>();
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dir: string,
@@ -76,13 +79,22 @@ export class ShardSource implements RecordSource {
     const slot = this.handles.get(shard);
     if (slot) slot.refs -= 1;
     this.closeIdle();
+    this.idleTimer?.refresh();
+    if (!this.idleTimer) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = null;
+        this.closeIdle(0);
+      }, IDLE_CLOSE_MS);
+      // Never keep the process alive just to close files.
+      this.idleTimer.unref();
+    }
   }
 
   /** Closes the least recently used handles nobody is reading from, down to the limit. */
-  private closeIdle(): void {
-    if (this.handles.size <= MAX_OPEN_HANDLES) return;
+  private closeIdle(keep = MAX_OPEN_HANDLES): void {
+    if (this.handles.size <= keep) return;
     for (const [shard, slot] of this.handles) {
-      if (this.handles.size <= MAX_OPEN_HANDLES) break;
+      if (this.handles.size <= keep) break;
       if (slot.refs > 0) continue;
       this.handles.delete(shard);
       void slot.handle.then((h) => h.close()).catch(() => undefined);
@@ -126,6 +138,8 @@ export class ShardSource implements RecordSource {
   }
 
   async close(): Promise<void> {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const handles = [...this.handles.values()];
     this.handles.clear();
     await Promise.allSettled(handles.map(async (slot) => (await slot.handle).close()));
