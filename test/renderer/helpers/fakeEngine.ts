@@ -196,7 +196,7 @@ export class FakeEngine {
   addRun(preset: PresetName, steps: number, state: RunState = 'finished', data?: string): FakeRun {
     const run = this.createRun(preset, data ? { data } : {});
     for (let s = 1; s <= steps; s++) this.record(run, s);
-    run.summary = { ...run.summary, state, step: steps };
+    run.summary = { ...run.summary, state, step: steps, totalSteps: Math.max(steps, run.summary.totalSteps) };
     return run;
   }
 

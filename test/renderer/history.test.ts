@@ -1,0 +1,54 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import type { MetricsRecord } from '../../src-shared/protocol';
+import { type HistoryEvent, RunHistory } from '../../src-renderer/src/lib/history';
+
+const rec = (step: number, extra: Partial<MetricsRecord> = {}): MetricsRecord => ({ step, time: 1000 + step, trainBpd: 8 - step / 100, ...extra });
+
+function recorder(history: RunHistory): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  history.subscribe((e) => events.push(e));
+  return events;
+}
+
+describe('RunHistory', () => {
+  it('replace sorts by step and drops duplicate steps', () => {
+    const h = new RunHistory();
+    const events = recorder(h);
+    h.replace([rec(3), rec(1), rec(2), rec(2)]);
+    expect(h.records.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(events).toEqual([{ type: 'reset' }]);
+  });
+
+  it('appends new records and skips ones already restored (same step and time)', () => {
+    const h = new RunHistory();
+    h.replace([rec(1), rec(2)]);
+    const events = recorder(h);
+    h.append([rec(2), rec(3)]);
+    expect(h.records.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(events).toHaveLength(1);
+    const event = events[0]!;
+    expect(event.type === 'append' ? event.records.map((r) => r.step) : event).toEqual([3]);
+  });
+
+  it('a step going backwards (resume from an earlier checkpoint) truncates and resets', () => {
+    const h = new RunHistory();
+    h.replace([rec(1), rec(2), rec(3), rec(4)]);
+    const events = recorder(h);
+    h.append([{ step: 3, time: 99_999, trainBpd: 1 }]);
+    expect(h.records.map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(h.last?.time).toBe(99_999);
+    expect(events).toEqual([{ type: 'reset' }]);
+  });
+
+  it('stays bounded on very long runs and keeps the sparse test evaluations', () => {
+    const h = new RunHistory(1000);
+    for (let s = 1; s <= 5000; s++) h.append([rec(s, s % 100 === 0 ? { testBpd: 3 } : {})]);
+    expect(h.length).toBeLessThanOrEqual(1000);
+    expect(h.last?.step).toBe(5000);
+    const steps = h.records.map((r) => r.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    const tests = h.records.filter((r) => r.testBpd !== undefined).length;
+    expect(tests).toBe(50);
+  });
+});

@@ -1,0 +1,144 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import App from '../../src-renderer/src/App.vue';
+import { FakeEngine } from './helpers/fakeEngine';
+import { type Mounted, mountWithEngine } from './helpers/mountApp';
+
+let mounted: Mounted | undefined;
+
+beforeEach(() => {
+  localStorage.clear();
+  window.location.hash = '';
+});
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = undefined;
+});
+
+async function settleDebounce(m: Mounted, ms = 500): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await m.tick();
+}
+
+describe('Train view', () => {
+  it('validates as you type and starts a run with the edited overrides', async () => {
+    mounted = await mountWithEngine(App);
+    const { wrapper, engine, tick } = mounted;
+    await wrapper.get('[data-testid="preset"]').setValue('toy2d');
+    await wrapper.get('[data-testid="data-spec"]').setValue('toy:8gaussians');
+    const blocks = wrapper.get('[data-testid="field-model-blocksPerLevel"]');
+    await blocks.setValue('');
+    await tick();
+    expect(wrapper.text()).toContain('required');
+    expect(wrapper.get('[data-testid="start-training"]').attributes('disabled')).toBeDefined();
+    await blocks.setValue('2');
+    await wrapper.get('[data-testid="field-train-steps"]').setValue('30');
+    await tick();
+    expect(wrapper.get('[data-testid="start-training"]').attributes('disabled')).toBeUndefined();
+    await wrapper.get('[data-testid="new-run-form"]').trigger('submit');
+    await tick();
+    expect(engine.bridge.lastArgs('startTraining')).toEqual({
+      preset: 'toy2d',
+      overrides: { data: 'toy:8gaussians', model: { blocksPerLevel: 2 }, train: { steps: 30 } },
+    });
+    expect(wrapper.get('[data-testid="run-state"]').text()).toBe('running');
+    expect(wrapper.get('[data-testid="chart-logdet"]').attributes('data-series-count')).toBe('6');
+  });
+
+  it('previews the dataset and shows why it cannot be read', async () => {
+    mounted = await mountWithEngine(App);
+    const { wrapper } = mounted;
+    await wrapper.get('[data-testid="preset"]').setValue('fashion-mnist-small');
+    await wrapper.get('[data-testid="data-spec"]').setValue('fashion-mnist:/data/fm');
+    await settleDebounce(mounted);
+    expect(wrapper.get('[data-testid="dataset-train-count"]').text()).toBe('60\u202f000');
+    expect(wrapper.findAll('[data-testid="dataset-preview"] img')).toHaveLength(8);
+    await wrapper.get('[data-testid="data-spec"]').setValue('fashion-mnist:/data/missing');
+    await settleDebounce(mounted);
+    expect(wrapper.get('[data-testid="dataset-preview"]').text()).toContain('no dataset at /data/missing: folder not found');
+  });
+
+  it('offers Browse only in Electron, where it fills the path into the spec', async () => {
+    mounted = await mountWithEngine(App);
+    expect(mounted.wrapper.find('[data-testid="browse"]').exists()).toBe(false);
+    mounted.wrapper.unmount();
+    mounted = await mountWithEngine(App, new FakeEngine({ mode: 'electron', pickedPath: '/home/me/fmnist' }));
+    const { wrapper, tick } = mounted;
+    await wrapper.get('[data-testid="preset"]').setValue('fashion-mnist-small');
+    await wrapper.get('[data-testid="browse"]').trigger('click');
+    await tick();
+    expect((wrapper.get('[data-testid="data-spec"]').element as HTMLInputElement).value).toBe('fashion-mnist:/home/me/fmnist');
+  });
+
+  it('pause and resume drive controlTraining and the buttons follow the state', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('toy2d', 10, 'running');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, tick } = mounted;
+    await wrapper.get('[data-testid="btn-pause"]').trigger('click');
+    await tick();
+    expect(engine.bridge.lastArgs('controlTraining')).toEqual({ runId: run.summary.runId, action: 'pause' });
+    expect(wrapper.get('[data-testid="run-state"]').text()).toBe('paused');
+    await wrapper.get('[data-testid="btn-resume"]').trigger('click');
+    await tick();
+    expect(wrapper.get('[data-testid="run-state"]').text()).toBe('running');
+    expect(wrapper.find('[data-testid="btn-resume"]').exists()).toBe(false);
+  });
+
+  it('the log-det legend hides a layer on click', async () => {
+    const engine = new FakeEngine();
+    engine.addRun('toy2d', 30, 'running');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    const chip = wrapper.findAll('[data-testid="logdet-chip"]')[1]!;
+    expect(chip.text()).toMatch(/^L1\.B1\.aff [+−]/);
+    await chip.trigger('click');
+    await tick();
+    const logdetChart = charts.find((c) => c.data.datasets.length === 24)!;
+    expect(logdetChart.data.datasets.map((d) => Boolean(d.hidden))).toEqual(Array.from({ length: 24 }, (_, i) => i === 1));
+    expect(chip.attributes('aria-pressed')).toBe('false');
+  });
+});
+
+describe('Sampler and latent studio views', () => {
+  it('moving the temperature slider brings a new sample grid', async () => {
+    const engine = new FakeEngine();
+    engine.addRun('fashion-mnist-small', 20, 'running');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, tick } = mounted;
+    await wrapper.get('[data-testid="nav-sampler"]').trigger('click');
+    await settleDebounce(mounted);
+    const before = wrapper.get('[data-testid="sample-grid"]').attributes('src');
+    await wrapper.get('[data-testid="temperature"]').setValue('0.35');
+    await tick();
+    expect(wrapper.get('[data-testid="temperature-value"]').text()).toBe('0.35');
+    await settleDebounce(mounted);
+    expect(engine.bridge.lastArgs('sample')?.temperature).toBe(0.35);
+    expect(wrapper.get('[data-testid="sample-grid"]').attributes('src')).not.toBe(before);
+  });
+
+  it('toggling a level re-decodes the perturbed image; the Fig. 5 grid follows its temperature', async () => {
+    const engine = new FakeEngine();
+    engine.addRun('fashion-mnist-small', 20, 'finished');
+    const run = [...engine.runs.values()][0]!;
+    localStorage.setItem('flowstudio.lastRunDir', run.summary.runDir);
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper } = mounted;
+    await wrapper.get('[data-testid="nav-latent"]').trigger('click');
+    await settleDebounce(mounted);
+    const perturbed = (): string | undefined => wrapper.get('[data-testid="perturbed-image"]').attributes('src');
+    const before = perturbed();
+    await wrapper.get('[data-testid="level-2-keep"]').trigger('click');
+    await settleDebounce(mounted);
+    expect(engine.bridge.lastArgs('perturb')?.levels).toEqual([
+      { keep: false, temperature: 0.9 },
+      { keep: false, temperature: 0.9 },
+    ]);
+    expect(perturbed()).not.toBe(before);
+    const gridBefore = wrapper.get('[data-testid="perturb-grid"]').html();
+    await wrapper.get('[data-testid="grid-temperature"]').setValue('0.4');
+    await settleDebounce(mounted);
+    expect(wrapper.get('[data-testid="perturb-grid"]').html()).not.toBe(gridBefore);
+    expect(wrapper.findAll('[data-testid="perturb-grid"] img')).toHaveLength(1 + 2 * 2);
+  });
+});
