@@ -14,7 +14,10 @@ function imageShape(shape: number[], what: string): [number, number, number] {
 
 async function encodeRaw(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Png> {
   const buffer = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
-  const png = await sharp(buffer, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  // sharp writes sRGB unless told otherwise: keep one-channel images greyscale PNGs.
+  const image = sharp(buffer, { raw: { width, height, channels } });
+  if (channels === 1) image.toColourspace('b-w');
+  const png = await image.png({ compressionLevel: 6 }).toBuffer();
   return { base64: png.toString('base64'), width, height };
 }
 

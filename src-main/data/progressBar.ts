@@ -47,7 +47,7 @@ export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar
   };
 
   const onProgress = (update: ProgressUpdate): void => {
-    const payload = { task: update.task, rate: formatRate(update.ratePerSecond), eta: formatEta(update.etaSeconds), message: update.message ?? '' };
+    const payload = { task: update.task, speed: formatRate(update.ratePerSecond), remaining: formatEta(update.etaSeconds), message: update.message ?? '' };
     if (!interactive) {
       const now = Date.now();
       const finished = update.total !== null && update.done >= update.total;
@@ -55,7 +55,8 @@ export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar
         task = update.task;
         lastLine = now;
         const of = update.total !== null ? `/${update.total}` : '';
-        stream.write(`${update.task}: ${update.done}${of} (${payload.rate}/s, ETA ${payload.eta}) ${payload.message}\n`);
+        const line = `${update.task}: ${update.done}${of} (${payload.speed}/s, ETA ${payload.remaining}) ${payload.message}`;
+        stream.write(`${line.trimEnd()}\n`);
       }
       return;
     }
@@ -64,8 +65,8 @@ export function createProgressBar(options: ProgressBarOptions = {}): ProgressBar
       task = update.task;
       const format =
         update.total !== null
-          ? '{task} [{bar}] {percentage}% {value}/{total} | {rate}/s | ETA {eta} | {message}'
-          : '{task} {value} | {rate}/s | {message}';
+          ? '{task} [{bar}] {percentage}% {value}/{total} | {speed}/s | ETA {remaining} | {message}'
+          : '{task} {value} | {speed}/s | {message}';
       bar = new cliProgress.SingleBar({ format, stream, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
       bar.start(update.total ?? 0, update.done, payload);
     }
