@@ -20,6 +20,8 @@ export interface Bijection {
   inverse(y: Tensor): Tensor;
   /** Trainable variables of this layer (empty for parameter-free layers). */
   readonly variables: readonly Variable[];
+  /** Frees the layer's variables and any constant tensors it owns. */
+  dispose?(): void;
 }
 
 /** Per-layer diagnostics of one forward pass, in `FlowModel.layers` order. */

@@ -1,0 +1,169 @@
+/**
+ * The networks of the dual affine coupling (App. C), mapping the conditioning half to the
+ * log-scale and shift of the other half:
+ *  - `convnet`:   3×3 → ReLU → 1×1 → ReLU → 3×3 (output layer)              (CelebA-HQ);
+ *  - `resnet-se`: 3×3 → ReLU → residual bottleneck [1×1 → 3×3 → 1×1, gated by
+ *                 squeeze-excitation] → ReLU → 1×1 → ReLU → SE → 1×1 (output) (CIFAR / ImageNet);
+ *  - `dense`:     MLP in → hidden → ReLU → hidden → ReLU → output         (2-D toys).
+ * The output layer is the "linear layer" of Eq. 15: it produces M values φ_m = w_m·ϕ + b_m per
+ * scaled dimension (ϕ = the hidden features) and one shift t per dimension;
+ * log s = mean_m g(φ_m). Its weights start at 0 (w_m = 0 as in the paper, and t's weights too),
+ * its biases at b_m for the scales and 0 for t: at initialisation s = exp(logScaleInit)
+ * exactly and t = 0, so the coupling is an elementwise scaling (blockwise initialisation).
+ * Hidden layers: He-normal weights (seeded), zero biases. `unconstrained` (Sec. 6.2 ablation)
+ * replaces the mixture by a free log-scale: log s = φ (one value per dimension, bias init
+ * logScaleInit).
+ * The bottleneck width is hidden/2 and the SE reduction is 4 (App. C does not give them).
+ */
+import type { CouplingNetwork } from '../../../../src-shared/config';
+import { conv2d } from '../../ops/conv2d';
+import { matMul } from '../../ops/matmul';
+import { type Tensor, type Variable, tf } from '../../tf';
+import { mexicanHatTensor } from '../mexicanHat';
+import { heNormal, makeVariable } from '../variables';
+
+export interface CouplingNetOptions {
+  network: CouplingNetwork;
+  inChannels: number;
+  /** Number of dimensions (channels) to scale and shift. */
+  outChannels: number;
+  hidden: number;
+  mixtures: number;
+  unconstrained: boolean;
+  /** log s at initialisation (unconstrained nets). */
+  logScaleInit: number;
+  /** b_m at initialisation (constrained nets), length `mixtures`. */
+  mexicanHatBiases: readonly number[];
+  seed: number;
+  variablePrefix: string;
+}
+
+export interface ScaleShift {
+  logScale: Tensor;
+  shift: Tensor;
+}
+
+/** A convolution (kernel ≥ 1, images) or a dense layer (kernel 0, vectors) with bias. */
+class Linear {
+  readonly weight: Variable;
+  readonly bias: Variable;
+  constructor(
+    readonly kernel: number,
+    inputs: number,
+    outputs: number,
+    name: string,
+    init: { seed: number } | { zeroWeight: true; bias: Float32Array },
+  ) {
+    const shape = kernel === 0 ? [inputs, outputs] : [kernel, kernel, inputs, outputs];
+    const fanIn = inputs * Math.max(1, kernel * kernel);
+    this.weight = makeVariable(`${name}.w`, 'seed' in init ? heNormal(shape, fanIn, init.seed, `${name}.w`) : tf.zeros(shape));
+    this.bias = makeVariable(`${name}.b`, 'seed' in init ? tf.zeros([outputs]) : tf.tensor1d(init.bias));
+  }
+  apply(x: Tensor): Tensor {
+    const y = this.kernel === 0 ? matMul(x, this.weight) : conv2d(x, this.weight);
+    return tf.add(y, this.bias);
+  }
+  get variables(): Variable[] {
+    return [this.weight, this.bias];
+  }
+}
+
+/** Squeeze-excitation gate (Hu et al. 2018): x·sigmoid(W2·relu(W1·mean_hw(x))). */
+class SqueezeExcitation {
+  private readonly reduce: Linear;
+  private readonly expand: Linear;
+  constructor(channels: number, name: string, seed: number) {
+    const inner = Math.max(1, Math.floor(channels / 4));
+    this.reduce = new Linear(0, channels, inner, `${name}.reduce`, { seed });
+    this.expand = new Linear(0, inner, channels, `${name}.expand`, { seed });
+  }
+  apply(x: Tensor): Tensor {
+    const pooled = tf.mean(x, [1, 2]);
+    const gate = tf.sigmoid(this.expand.apply(tf.relu(this.reduce.apply(pooled))));
+    const [n, , , c] = x.shape as [number, number, number, number];
+    return tf.mul(x, tf.reshape(gate, [n, 1, 1, c]));
+  }
+  get variables(): Variable[] {
+    return [...this.reduce.variables, ...this.expand.variables];
+  }
+}
+
+export class CouplingNet {
+  readonly variables: readonly Variable[];
+  private readonly features: (x: Tensor) => Tensor;
+  private readonly head: Linear;
+  private readonly outChannels: number;
+  private readonly mixtures: number;
+  private readonly unconstrained: boolean;
+
+  constructor(o: CouplingNetOptions) {
+    if (!Number.isInteger(o.hidden) || o.hidden < 1) throw new Error(`${o.variablePrefix}: hidden width must be a positive integer, got ${o.hidden}`);
+    if (!o.unconstrained && o.mexicanHatBiases.length !== o.mixtures) {
+      throw new Error(`${o.variablePrefix}: ${o.mixtures} mixtures need ${o.mixtures} biases, got ${o.mexicanHatBiases.length}`);
+    }
+    this.outChannels = o.outChannels;
+    this.mixtures = o.mixtures;
+    this.unconstrained = o.unconstrained;
+    const p = o.variablePrefix;
+    const h = o.hidden;
+    const seed = { seed: o.seed };
+    const vars: Variable[] = [];
+    const layer = (kernel: number, inputs: number, outputs: number, name: string): Linear => {
+      const a = new Linear(kernel, inputs, outputs, `${p}${name}`, seed);
+      vars.push(...a.variables);
+      return a;
+    };
+    let headKernel: number;
+    if (o.network === 'dense') {
+      const l1 = layer(0, o.inChannels, h, 'fc1');
+      const l2 = layer(0, h, h, 'fc2');
+      this.features = (x) => tf.relu(l2.apply(tf.relu(l1.apply(x))));
+      headKernel = 0;
+    } else if (o.network === 'convnet') {
+      const c1 = layer(3, o.inChannels, h, 'conv1');
+      const c2 = layer(1, h, h, 'conv2');
+      this.features = (x) => tf.relu(c2.apply(tf.relu(c1.apply(x))));
+      headKernel = 3;
+    } else {
+      const b = Math.max(1, Math.floor(h / 2));
+      const stem = layer(3, o.inChannels, h, 'stem');
+      const r1 = layer(1, h, b, 'res.conv1');
+      const r2 = layer(3, b, b, 'res.conv2');
+      const r3 = layer(1, b, h, 'res.conv3');
+      const se1 = new SqueezeExcitation(h, `${p}res.se`, o.seed);
+      const mid = layer(1, h, h, 'conv4');
+      const se2 = new SqueezeExcitation(h, `${p}se`, o.seed);
+      vars.push(...se1.variables, ...se2.variables);
+      this.features = (x) => {
+        const h0 = tf.relu(stem.apply(x));
+        const residual = se1.apply(r3.apply(tf.relu(r2.apply(tf.relu(r1.apply(h0))))));
+        const h1 = tf.relu(tf.add(h0, residual));
+        return se2.apply(tf.relu(mid.apply(h1)));
+      };
+      headKernel = 1;
+    }
+    const r = o.outChannels;
+    const scaleOutputs = o.unconstrained ? r : o.mixtures * r;
+    const bias = new Float32Array(scaleOutputs + r);
+    for (let i = 0; i < scaleOutputs; i++) bias[i] = o.unconstrained ? o.logScaleInit : o.mexicanHatBiases[Math.floor(i / r)]!;
+    this.head = new Linear(headKernel, h, scaleOutputs + r, `${p}out`, { zeroWeight: true, bias });
+    vars.push(...this.head.variables);
+    this.variables = vars;
+  }
+
+  /** log s and t for the conditioning input x ([N, c_in] or [N, H, W, c_in]). */
+  apply(x: Tensor): ScaleShift {
+    return tf.tidy(() => {
+      const out = this.head.apply(this.features(x));
+      const r = this.outChannels;
+      const axis = out.rank - 1;
+      const scaleOutputs = this.unconstrained ? r : this.mixtures * r;
+      const [phi, shift] = tf.split(out, [scaleOutputs, r], axis);
+      if (this.unconstrained) return { logScale: phi!, shift: shift! };
+      // φ channel m·r + j is component m of dimension j.
+      const lead = phi!.shape.slice(0, axis);
+      const components = tf.reshape(phi!, [...lead, this.mixtures, r]);
+      return { logScale: tf.mean(mexicanHatTensor(components), axis), shift: shift! };
+    });
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The multi-scale flow (Sec. 4): L levels × B blocks, block f_l = f_act ∘ [squash] ∘ f_aff ∘ f_conv;
+ * the first block of a level uses `firstConvKernel`, the others `convKernel`; after every level
+ * but the last, the last `splitFraction` of the channels are factored out into that level's
+ * latent. All per-level latents are kept (the latent studio edits them).
+ *
+ * Names: layers `L{level}.B{block}.{conv|aff|squash|act}` with 1-based level and block;
+ * descriptors carry 0-based `level` and `block` (array indices). Parameters have logical names
+ * `L{l}.B{b}.{layer}/{parameter}` (`parameterNames`, what checkpoints store); the tfjs
+ * variables add an instance prefix (`flow3/L1.B1.conv/lu`) because tfjs variable names are
+ * global to the process. The order of `variables` is layer order, then each layer's own order,
+ * and is the same for every model built from the same config.
+ */
+import type { ModelConfig } from '../../../src-shared/config';
+import type { LayerDescriptor } from '../../../src-shared/protocol';
+import { type Tensor, type Variable, tf } from '../tf';
+import { type ActivationLayer, createActivation } from './activation';
+import { blockInitialization } from './init';
+import { DualAffineCoupling } from './layers/coupling';
+import { InvertibleConv } from './layers/invConv';
+import { Squash } from './layers/squash';
+import { type BlockPlan, type ModelPlan, planModel } from './shapes';
+import type { Bijection, EncodeResult, FlowModel, LayerTrace } from './types';
+import { mixSeed } from './variables';
+
+export interface CreateFlowOptions {
+  /** Seeds every initial weight: the same config and seed give the same model. */
+  seed: number;
+}
+
+interface Block {
+  name: string;
+  plan: BlockPlan;
+  conv: InvertibleConv;
+  aff: DualAffineCoupling;
+  squash: Squash | null;
+  act: ActivationLayer;
+  layers: Bijection[];
+}
+
+/** FlowModel plus what tests and tools need to look inside. */
+export interface MultiScaleFlow extends FlowModel {
+  readonly config: ModelConfig;
+  readonly plan: ModelPlan;
+  /** Every layer object, in `layers` order. */
+  readonly bijections: readonly Bijection[];
+  readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  activationMaxSlopes(): number[];
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+/** Counts model instances, to make tfjs variable names unique per process. */
+let instances = 0;
+
+export function createFlowModel(config: ModelConfig, options: CreateFlowOptions): MultiScaleFlow {
+  if (!Number.isInteger(options.seed)) throw new Error(`createFlowModel: seed must be an integer, got ${options.seed}`);
+  const plan = planModel(config);
+  const init = blockInitialization(config.beta, config.coupling.mixtures);
+  const unconstrained = config.ablation.unconstrained;
+  const scope = `flow${++instances}/`;
+  const built: Block[][] = [];
+  const created: Bijection[] = [];
+  try {
+    for (const levelPlan of plan.levels) {
+      const level: Block[] = [];
+      for (const bp of levelPlan.blocks) {
+        const name = `L${bp.level + 1}.B${bp.block + 1}`;
+        const descriptor = (kind: LayerDescriptor['kind']): LayerDescriptor => ({ name: `${name}.${kind}`, level: bp.level, block: bp.block, kind });
+        const inChannels = bp.inputShape[bp.inputShape.length - 1]!;
+        const channels = bp.outputShape[bp.outputShape.length - 1]!;
+        const seed = mixSeed(options.seed, bp.level, bp.block);
+        const conv = new InvertibleConv({
+          descriptor: descriptor('conv'),
+          channels: inChannels,
+          kernel: bp.kernel,
+          kappa: init.kappa,
+          variablePrefix: `${scope}${name}.conv/`,
+        });
+        created.push(conv);
+        const aff = new DualAffineCoupling({
+          descriptor: descriptor('aff'),
+          channels,
+          network: config.coupling.network,
+          hidden: config.coupling.hidden,
+          mixtures: config.coupling.mixtures,
+          unconstrained,
+          logScaleInit: init.logScale,
+          mexicanHatBiases: init.mexicanHatBiases,
+          seed,
+          variablePrefix: `${scope}${name}.aff/`,
+        });
+        created.push(aff);
+        const squash = config.ablation.afterCoupling === 'none' ? null : new Squash(descriptor('squash'), config.ablation.afterCoupling);
+        const act = createActivation(descriptor('act'), channels, config, `${scope}${name}.act/`);
+        created.push(act);
+        const layers: Bijection[] = squash ? [conv, aff, squash, act] : [conv, aff, act];
+        level.push({ name, plan: bp, conv, aff, squash, act, layers });
+      }
+      built.push(level);
+    }
+  } catch (error) {
+    for (const layer of created) disposeLayer(layer);
+    throw error;
+  }
+  return new MultiScaleFlowImpl(config, plan, built, scope);
+}
+
+function disposeLayer(layer: Bijection): void {
+  if (layer.dispose) layer.dispose();
+  else for (const v of layer.variables) v.dispose();
+}
+
+class MultiScaleFlowImpl implements MultiScaleFlow {
+  readonly layers: readonly LayerDescriptor[];
+  readonly latentShapes: readonly number[][];
+  readonly dims: number;
+  readonly variables: readonly Variable[];
+  readonly parameterNames: readonly string[];
+  readonly bijections: readonly Bijection[];
+  readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  private readonly acts: ActivationLayer[];
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly plan: ModelPlan,
+    private readonly levels: Block[][],
+    scope: string,
+  ) {
+    const all = levels.flat();
+    this.bijections = all.flatMap((b) => b.layers);
+    this.layers = this.bijections.map((l) => l.descriptor);
+    this.latentShapes = plan.latentShapes;
+    this.dims = plan.dims;
+    this.variables = this.bijections.flatMap((l) => [...l.variables]);
+    this.parameterNames = this.variables.map((v) => {
+      if (!v.name.startsWith(scope)) throw new Error(`flow model: variable "${v.name}" lies outside the model's scope "${scope}"`);
+      return v.name.slice(scope.length);
+    });
+    if (new Set(this.parameterNames).size !== this.parameterNames.length) throw new Error('flow model: two parameters share a name');
+    this.acts = all.map((b) => b.act);
+    this.blocks = all.map((b) => ({
+      name: b.name,
+      inputShape: [...b.plan.inputShape],
+      apply: (x: Tensor) =>
+        tf.tidy(() => {
+          let h = x;
+          for (const layer of b.layers) h = layer.forward(h).y;
+          return h;
+        }),
+    }));
+  }
+
+  forward(x: Tensor, options: { trace?: boolean } = {}): EncodeResult {
+    this.checkInput(x);
+    const trace = options.trace === true;
+    return tf.tidy(() => {
+      const batch = x.shape[0]!;
+      let h = x;
+      let logdet: Tensor = tf.zeros([batch]);
+      const latents: Tensor[] = [];
+      const record: LayerTrace = { logdet: [], variance: [], activationOutputs: [] };
+      this.levels.forEach((level, l) => {
+        for (const block of level) {
+          for (const layer of block.layers) {
+            const r = layer.forward(h);
+            h = r.y;
+            logdet = tf.add(logdet, r.logdet);
+            if (trace) {
+              record.logdet.push(tf.mean(r.logdet));
+              record.variance.push(tf.moments(h).variance);
+              if (layer === block.act) record.activationOutputs.push(h);
+            }
+          }
+        }
+        const keep = this.plan.levels[l]!.keepChannels;
+        if (keep > 0) {
+          const axis = h.rank - 1;
+          const channels = h.shape[axis]!;
+          const [kept, out] = tf.split(h, [keep, channels - keep], axis) as [Tensor, Tensor];
+          latents.push(out);
+          h = kept;
+        } else latents.push(h);
+      });
+      const result: { latents: Tensor[]; logdet: Tensor; trace?: LayerTrace } = { latents, logdet };
+      if (trace) result.trace = record;
+      return result as unknown as tf.TensorContainer;
+    }) as unknown as EncodeResult;
+  }
+
+  inverse(latents: Tensor[]): Tensor {
+    this.checkLatents(latents);
+    return tf.tidy(() => {
+      let h: Tensor | null = null;
+      for (let l = this.levels.length - 1; l >= 0; l--) {
+        const z = latents[l]!;
+        h = h === null ? z : tf.concat([h, z], z.rank - 1);
+        const level = this.levels[l]!;
+        for (let b = level.length - 1; b >= 0; b--) {
+          const layers = level[b]!.layers;
+          for (let i = layers.length - 1; i >= 0; i--) h = layers[i]!.inverse(h);
+        }
+      }
+      return h!;
+    });
+  }
+
+  logProb(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      const { latents, logdet } = this.forward(x);
+      let total = logdet;
+      for (const z of latents) {
+        const flat = tf.reshape(z, [z.shape[0]!, -1]);
+        const d = flat.shape[1]!;
+        total = tf.add(total, tf.sub(tf.mul(tf.sum(tf.square(flat), 1), -0.5), 0.5 * d * LOG_2PI));
+      }
+      return total;
+    });
+  }
+
+  sampleLatents(n: number, temperature: number, seed: number): Tensor[] {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`sampleLatents: n must be a positive integer, got ${n}`);
+    if (!Number.isFinite(temperature) || temperature < 0) throw new Error(`sampleLatents: temperature must be ≥ 0, got ${temperature}`);
+    if (!Number.isInteger(seed)) throw new Error(`sampleLatents: seed must be an integer, got ${seed}`);
+    return this.latentShapes.map((shape, l) => tf.randomNormal([n, ...shape], 0, temperature, 'float32', mixSeed(seed, l)));
+  }
+
+  activationMaxSlopes(): number[] {
+    return this.acts.map((a) => a.maxDerivative());
+  }
+
+  dispose(): void {
+    for (const layer of this.bijections) disposeLayer(layer);
+  }
+
+  private checkInput(x: Tensor): void {
+    const expected = this.config.inputShape;
+    const ok = x.rank === expected.length + 1 && expected.every((s, i) => x.shape[i + 1] === s) && x.shape[0]! > 0;
+    if (!ok) throw new Error(`flow model: expects input [batch, ${expected.join(', ')}], got [${x.shape}]`);
+    if (x.dtype !== 'float32') throw new Error(`flow model: expects float32 input, got ${x.dtype}`);
+  }
+
+  private checkLatents(latents: Tensor[]): void {
+    if (latents.length !== this.latentShapes.length) {
+      throw new Error(`flow model: inverse expects ${this.latentShapes.length} latents (one per level), got ${latents.length}`);
+    }
+    const batch = latents[0]!.shape[0];
+    latents.forEach((z, l) => {
+      const shape = this.latentShapes[l]!;
+      const ok = z.rank === shape.length + 1 && shape.every((s, i) => z.shape[i + 1] === s) && z.shape[0] === batch;
+      if (!ok) throw new Error(`flow model: latent of level ${l + 1} must be [${batch}, ${shape.join(', ')}], got [${z.shape}]`);
+    });
+  }
+}
