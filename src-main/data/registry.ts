@@ -51,3 +51,6 @@ export class DatasetRegistry {
     return this.entries.size;
   }
 }
+
+/** The engine process's shared registry: commands that show dataset images should use it. */
+export const sharedDatasets = new DatasetRegistry();

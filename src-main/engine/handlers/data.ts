@@ -7,11 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { CommandResult } from '../../../src-shared/protocol';
 import { encodePng } from '../../data';
-import { DatasetRegistry } from '../../data/registry';
+import { sharedDatasets } from '../../data/registry';
 import type { OpenedDataset, ProgressUpdate } from '../../data/types';
 import type { EngineContext, HandlerMap } from '../context';
-
-const registry = new DatasetRegistry();
 
 /** Warnings sent in one reply at most; the rest are summarised. */
 const MAX_WARNINGS = 200;
@@ -24,7 +22,7 @@ function taskIdOf(spec: string): string {
 
 function open(spec: string, ctx: EngineContext): Promise<OpenedDataset> {
   const taskId = taskIdOf(spec);
-  return registry.open(spec, {
+  return sharedDatasets.open(spec, {
     onProgress: (update: ProgressUpdate) => {
       ctx.emit('progress', {
         task: `data:${update.task}`.slice(0, 64),
