@@ -88,6 +88,7 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
 
   // Pass 1: mean, and the exact covariance when asked for.
   const moments = new MomentAccumulator(dims, method === 'exact' ? 'tensor' : 'none', 2 ** (source.bits - 1));
+  options.onProgress?.({ pass: 1, done: 0, total });
   for await (const batch of source.batches()) {
     throwIfAborted(options.signal);
     if (method === 'exact') moments.addIntegers(batch.data, batch.n, source.bits);
@@ -106,6 +107,7 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
   const re = new Float64Array(dims);
   const im = new Float64Array(dims);
   let seen = 0;
+  options.onProgress?.({ pass: 2, done: 0, total });
   for await (const batch of source.batches()) {
     throwIfAborted(options.signal);
     for (let e = 0; e < batch.n; e++) {
