@@ -50,13 +50,15 @@ describe('toy datasets', () => {
 
   it('checkerboard: points only on the dark squares of a 4×4 board on [−4, 4]²', async () => {
     const p = await points('checkerboard', 'train');
+    let outside = 0;
+    let light = 0;
     for (let i = 0; i < p.length / 2; i++) {
       const x = p[2 * i]!;
       const y = p[2 * i + 1]!;
-      expect(Math.abs(x)).toBeLessThanOrEqual(4);
-      expect(Math.abs(y)).toBeLessThanOrEqual(4);
-      expect((Math.floor(x / 2) + Math.floor(y / 2)) % 2 === 0).toBe(true);
+      if (Math.abs(x) > 4 || Math.abs(y) > 4) outside += 1;
+      if ((Math.floor(x / 2) + Math.floor(y / 2)) % 2 !== 0) light += 1;
     }
+    expect({ outside, light }).toEqual({ outside: 0, light: 0 });
   });
 
   it('two-moons, 2spirals and pinwheel are centred and bounded like their usual plots', async () => {
