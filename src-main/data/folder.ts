@@ -52,8 +52,14 @@ export async function scanFolder(dir: string, onProgress?: (update: ProgressUpda
   const files: FolderFile[] = [];
   const warnings: string[] = [];
   const progress = new ProgressTracker('scan', null, onProgress);
+  // Folders already visited (device:inode), so a symbolic link back up the tree is not a loop.
+  const seen = new Set<string>();
   const visit = async (folder: string): Promise<void> => {
     throwIfAborted(signal, `scanning ${dir}`);
+    const self = await stat(folder);
+    const id = `${self.dev}:${self.ino}`;
+    if (seen.has(id)) return;
+    seen.add(id);
     const entries = await readdir(folder, { withFileTypes: true });
     for (const entry of entries) {
       // Hidden files are OS and tool metadata (.DS_Store, ._x.jpg): not data, not worth a warning.

@@ -208,3 +208,15 @@ describe('image folders', () => {
     await rebuilt.close();
   });
 });
+
+describe('image folder scan', () => {
+  it('follows symbolic links to folders without looping', async () => {
+    const { symlink } = await import('node:fs/promises');
+    const dir = tempDir('folder');
+    await writeImage(join(dir, 'sub', 'a.png'), solid(7), 8, 8, 'png');
+    await symlink(dir, join(dir, 'sub', 'loop'));
+    const dataset = await openDataset(`folder:${dir}?testFraction=0.001`, { cacheDir: tempDir('cache') });
+    expect(dataset.info.trainCount).toBe(1);
+    await dataset.close();
+  });
+});
