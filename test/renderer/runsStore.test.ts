@@ -110,8 +110,9 @@ describe('runs store', () => {
       throw new Error('no dataset at /nowhere');
     };
     expect(await runs.start('toy2d', {})).toBe(false);
-    expect(runs.error).toBe('Could not start training: no dataset at /nowhere');
-    expect(system.errors.at(-1)?.message).toBe('Could not start training: no dataset at /nowhere');
+    // Shown beside the Start button that was pressed, not as a second, global notice.
+    expect(runs.startError).toBe('Could not start training: no dataset at /nowhere');
+    expect(system.errors).toEqual([]);
 
     const run = engine.addRun('toy2d', 3, 'running');
     engine.setState(run, 'failed', 'loss became NaN at step 4');
@@ -130,7 +131,7 @@ describe('runs store', () => {
     delete engine.bridge.handlers.listRuns;
     const runs = useRunsStore();
     await runs.refreshList();
-    expect(runs.error).toBe('Could not list runs: command "listRuns" is not implemented by this engine');
+    expect(useSystemStore().errors.map((e) => e.message)).toEqual(['Could not list runs: command "listRuns" is not implemented by this engine']);
   });
 
   it('computes reference bounds once per dataset and remembers them across reloads', async () => {

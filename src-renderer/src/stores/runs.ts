@@ -17,6 +17,7 @@ import {
   type RunState,
   type RunSummary,
 } from '../../../src-shared/protocol';
+import { describeFailure } from '../lib/errors';
 import { RunHistory } from '../lib/history';
 import { useConnection } from './connection';
 import { useSystemStore } from './system';
@@ -82,7 +83,8 @@ export const useRunsStore = defineStore('runs', () => {
   const opening = ref(false);
   const starting = ref(false);
   const controlling = ref<ControlAction | null>(null);
-  const error = ref<string | null>(null);
+  /** Why the last start failed, shown next to the Start button that was pressed. */
+  const startError = ref<string | null>(null);
 
   /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
   let buffered: { runId: string; record: MetricsRecord }[] | null = null;
@@ -168,7 +170,7 @@ export const useRunsStore = defineStore('runs', () => {
       active.value = result.active;
       onDisk.value = result.onDisk;
     } catch (e) {
-      error.value = system.reportFailure('list runs', e);
+      system.reportFailure('list runs', e);
     } finally {
       listLoading.value = false;
     }
@@ -176,7 +178,6 @@ export const useRunsStore = defineStore('runs', () => {
 
   async function open(ref: RunRef): Promise<boolean> {
     opening.value = true;
-    error.value = null;
     buffered = [];
     try {
       const result = await connection.get().invoke('openRun', { run: ref, maxPoints: RESTORE_MAX_POINTS });
@@ -184,7 +185,7 @@ export const useRunsStore = defineStore('runs', () => {
       return true;
     } catch (e) {
       buffered = null;
-      error.value = system.reportFailure('open the run', e);
+      system.reportFailure('open the run', e);
       return false;
     } finally {
       opening.value = false;
@@ -207,7 +208,7 @@ export const useRunsStore = defineStore('runs', () => {
 
   async function start(preset: PresetName, overrides: RunOverrides): Promise<boolean> {
     starting.value = true;
-    error.value = null;
+    startError.value = null;
     buffered = [];
     try {
       const result = await connection.get().invoke('startTraining', { preset, overrides });
@@ -215,7 +216,7 @@ export const useRunsStore = defineStore('runs', () => {
       return true;
     } catch (e) {
       buffered = null;
-      error.value = system.reportFailure('start training', e);
+      startError.value = describeFailure('start training', e);
       return false;
     } finally {
       starting.value = false;
@@ -230,7 +231,7 @@ export const useRunsStore = defineStore('runs', () => {
       const result = await connection.get().invoke('controlTraining', { runId: s.runId, action });
       onState({ run: result.run });
     } catch (e) {
-      error.value = system.reportFailure(`${action} the run`, e);
+      system.reportFailure(`${action} the run`, e);
     } finally {
       controlling.value = null;
     }
@@ -276,7 +277,7 @@ export const useRunsStore = defineStore('runs', () => {
     opening,
     starting,
     controlling,
-    error,
+    startError,
     summary,
     isToy,
     live,

@@ -1,0 +1,103 @@
+/**
+ * The sampler and the latent studio against the real serve mode and engine, on a tiny
+ * Fashion-MNIST flow trained for a few steps through the UI: moving the temperature slider
+ * changes the samples; changing a level's control changes the perturbed image, and the grid
+ * temperature changes the Fig. 5 grid. Needs `npm run build` and /usr/share/datasets/fashion-mnist.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, testOutputDir } from '../helpers/chromium';
+import { type StartedServer, startServing } from '../helpers/cliProcess';
+
+let server: StartedServer;
+let browser: Browser;
+let page: Page;
+let runsDir: string;
+const problems: string[] = [];
+
+const src = (testId: string) => () => page.getByTestId(testId).getAttribute('src');
+
+/**
+ * Waits for the run on screen to reach a state matching `pattern`. Fails at once, with the
+ * UI's own words, when the studio shows a start error or an engine notice.
+ */
+async function waitForState(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    for (const id of ['start-error', 'notice']) {
+      const shown = page.getByTestId(id);
+      if ((await shown.count()) > 0) throw new Error(`the studio reports: ${(await shown.first().textContent())?.trim()}`);
+    }
+    const state = page.getByTestId('run-state').first();
+    if ((await state.count()) > 0) {
+      last = (await state.textContent())?.trim() ?? '';
+      if (pattern.test(last)) return last;
+    }
+    if (Date.now() > deadline) throw new Error(`run state "${last}" did not match ${pattern} within ${timeoutMs} ms`);
+    await page.waitForTimeout(200);
+  }
+}
+
+beforeAll(async () => {
+  runsDir = mkdtempSync(join(tmpdir(), 'flowstudio-ui-images-'));
+  server = await startServing(['serve'], { FLOWSTUDIO_RUNS: runsDir });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(server.url);
+  await page.getByTestId('backend-name').waitFor({ timeout: 60_000 });
+
+  // The smallest image flow the preset allows: 2 levels x 1 block, hidden 8, a few steps.
+  await page.getByTestId('preset').selectOption('fashion-mnist-small');
+  await page.getByTestId('data-spec').fill('fashion-mnist:/usr/share/datasets/fashion-mnist');
+  await page.getByTestId('field-model-blocksPerLevel').fill('1');
+  await page.getByTestId('field-model-coupling-hidden').fill('8');
+  await page.getByTestId('field-train-batchSize').fill('8');
+  await page.getByTestId('field-train-steps').fill('4');
+  await page.getByTestId('start-training').click();
+  await waitForState(page, /finished|stopped/, 110_000);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (runsDir) rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('Sampler', () => {
+  it('moving the temperature slider changes the samples', async () => {
+    await page.getByTestId('nav-sampler').click();
+    await page.getByTestId('sample-grid').waitFor({ timeout: 60_000 });
+    const before = await src('sample-grid')();
+    // Keyboard on the slider: each arrow is one 0.01 step, as a user would nudge it.
+    await page.getByTestId('temperature').focus();
+    for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowLeft');
+    expect(await page.getByTestId('temperature-value').textContent()).toBe('0.60');
+    await expect.poll(src('sample-grid'), { timeout: 60_000, interval: 250 }).not.toBe(before);
+    await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-sampler.png') });
+  });
+});
+
+describe('Latent studio', () => {
+  it('changing a level control changes the perturbed image; the grid follows its temperature', async () => {
+    await page.getByTestId('nav-latent').click();
+    await page.getByTestId('perturbed-image').waitFor({ timeout: 60_000 });
+    const before = await src('perturbed-image')();
+    const toggle = page.getByTestId('level-1-keep');
+    expect(await toggle.textContent()).toContain('resample');
+    await toggle.click(); // level 1: resample -> keep; every level kept now
+    await expect.poll(src('perturbed-image'), { timeout: 60_000, interval: 250 }).not.toBe(before);
+
+    await page.getByTestId('perturb-grid').waitFor({ timeout: 60_000 });
+    const gridBefore = await page.getByTestId('perturb-grid').innerHTML();
+    expect(await page.getByTestId('perturb-grid').locator('img').count()).toBe(1 + 2 * 2);
+    await page.getByTestId('grid-temperature').fill('0.3');
+    await expect.poll(() => page.getByTestId('perturb-grid').innerHTML(), { timeout: 60_000, interval: 250 }).not.toBe(gridBefore);
+    await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-latent.png') });
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+});
