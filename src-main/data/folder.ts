@@ -60,7 +60,14 @@ export async function scanFolder(dir: string, onProgress?: (update: ProgressUpda
     const id = `${self.dev}:${self.ino}`;
     if (seen.has(id)) return;
     seen.add(id);
-    const entries = await readdir(folder, { withFileTypes: true });
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if (folder === dir) throw new DataError(`image folder ${dir} cannot be listed: ${messageOf(error)}`, dir);
+      warnings.push(`${folder}: skipped, the folder cannot be listed (${messageOf(error)})`);
+      return;
+    }
     for (const entry of entries) {
       // Hidden files are OS and tool metadata (.DS_Store, ._x.jpg): not data, not worth a warning.
       if (entry.name.startsWith('.')) continue;
