@@ -1,4 +1,38 @@
-/** Toy commands answered by the engine. */
+/** Toy-lab commands (Fig. 3 / 7): density heat map and the data after every block. */
+import { sharedDatasets } from '../../data/registry';
+import { initBackend } from '../backend';
 import type { HandlerMap } from '../context';
+import type { LoadedRun } from '../runs/runManager';
+import { densityGrid, pointsThroughBlocks } from '../runs/inference';
+import { runManager } from '../state';
+import { tf } from '../tf';
 
-export const toyHandlers: HandlerMap = {};
+function requireToy(run: LoadedRun): void {
+  if (run.config.model.inputShape.length !== 1 || run.config.model.inputShape[0] !== 2) {
+    throw new Error(`${run.folder.dir} is not a 2-D toy model (input shape ${run.config.model.inputShape.join('×')})`);
+  }
+}
+
+export const toyHandlers: HandlerMap = {
+  toyDensity: async ({ run: ref, resolution, extent }) => {
+    await initBackend();
+    const run = runManager().load(ref);
+    requireToy(run);
+    return { resolution, extent, logDensity: densityGrid(run.model, resolution, extent) };
+  },
+  toyLayers: async ({ run: ref, n }) => {
+    await initBackend();
+    const run = runManager().load(ref);
+    requireToy(run);
+    const dataset = await sharedDatasets.open(run.config.data);
+    const count = Math.min(n, dataset.info.testCount);
+    const batch = (await dataset.batches('test', { batchSize: count, seed: 0, shuffle: false, epochs: 1, limit: count })[Symbol.asyncIterator]().next()).value;
+    if (!batch) throw new Error(`${run.config.data} has no test points`);
+    const points = tf.tensor2d(batch.data as Float32Array, [batch.n, 2]);
+    try {
+      return { layers: pointsThroughBlocks(run.model, points) };
+    } finally {
+      points.dispose();
+    }
+  },
+};

@@ -1,6 +1,6 @@
 /**
  * What training minimises and evaluation reports, in the units the user reads:
- *   images: bits per dimension of the n-bit data (flow/units.ts defines the preprocessing);
+ *   images: bits per dimension of the n-bit data (flow/units.ts defines the units);
  *   2-D toys: negative log-likelihood in nats per example.
  * Plus the Sec. 6.2 L2 transport cost on f_act's outputs when configured.
  */
@@ -8,26 +8,7 @@ import type { ModelConfig } from '../../../src-shared/config';
 import type { Batch } from '../../data/types';
 import type { FlowModel, LayerTrace } from '../flow/types';
 import { type Tensor, tf } from '../tf';
-
-/**
- * Uniform dequantisation into the model's input range: n-bit integers k become
- * x = (k + u)/2ⁿ − 0.5 with u ~ U[0, 1) drawn from `seed`, so x ∈ [−0.5, 0.5).
- */
-export function dequantize(k: Tensor, bits: number, seed: number): Tensor {
-  return tf.tidy(() => {
-    const u = tf.randomUniform(k.shape, 0, 1, 'float32', seed);
-    return tf.sub(tf.div(tf.add(tf.cast(k, 'float32'), u), 2 ** bits), 0.5);
-  });
-}
-
-/**
- * Bits per dimension of the n-bit data from log p_model(x) (nats per example, x in the model's
- * input range): the scaling x = x̃/2ⁿ − 0.5 has log|det| = −d·n·ln 2, so
- * −log p(x̃) = −log p_model(x) + d·n·ln 2 and bpd = −log p(x̃)/(d·ln 2).
- */
-export function bitsPerDim(logProbModel: Tensor, dims: number, bits: number): Tensor {
-  return tf.add(tf.div(tf.neg(logProbModel), dims * Math.LN2), bits);
-}
+import { bitsPerDim, dequantizeTensor } from '../flow/units';
 
 export function isToyModel(model: ModelConfig): boolean {
   return model.inputShape.length === 1;
@@ -37,7 +18,7 @@ export function isToyModel(model: ModelConfig): boolean {
 export function batchToInput(batch: Batch, model: ModelConfig, seed: number): Tensor {
   const shape = [batch.n, ...batch.shape];
   if (isToyModel(model)) return tf.tensor(batch.data as Float32Array, shape, 'float32');
-  return tf.tidy(() => dequantize(tf.tensor(batch.data, shape, 'int32'), model.bits, seed));
+  return tf.tidy(() => dequantizeTensor(tf.tensor(batch.data, shape, 'float32'), model.bits, seed));
 }
 
 /** Per-example loss in reported units ([batch]): bpd for images, nats for toys. */

@@ -1,0 +1,222 @@
+/**
+ * The engine's runs: starts trainers (new or resumed), controls them, lists run folders and
+ * loads finished runs for inference (sampling, latent studio, diagnostics). One instance per
+ * engine process; the protocol handlers are thin wrappers around it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type PresetName, type RunConfig, type RunOverrides, resolveRunConfig } from '../../../src-shared/config';
+import type { LayerDescriptor, MetricsRecord, RunRef, RunSummary } from '../../../src-shared/protocol';
+import type { Dataset, OpenOptions } from '../../data/types';
+import { backendInfo } from '../backend';
+import { createFlowModel } from '../flow/model';
+import type { FlowModel } from '../flow/types';
+import { assignVariables, loadLatestCheckpoint } from '../train/checkpoint';
+import { RunFolder, defaultRunsRoot, listRunFolders, newRunDir, writeFileAtomic } from '../train/runFolder';
+import { deriveSeed } from '../train/seeds';
+import { Trainer, type TrainerCallbacks, type TrainSummary } from '../train/trainer';
+import { decimateMetrics } from './decimate';
+
+export interface StartOptions {
+  preset: PresetName;
+  overrides: RunOverrides;
+  runDir?: string;
+  resume: boolean;
+  callbacks: TrainerCallbacks;
+}
+
+/** A model ready for inference, with what produced it. */
+export interface LoadedRun {
+  folder: RunFolder;
+  config: RunConfig;
+  model: FlowModel;
+  step: number;
+  /** True when this is the live model of an active trainer (do not dispose). */
+  live: boolean;
+}
+
+export type DatasetOpener = (spec: string, options?: OpenOptions) => Promise<Dataset>;
+
+export class RunManager {
+  private readonly trainers = new Map<string, { trainer: Trainer; done: Promise<TrainSummary | null> }>();
+  /** Last run loaded from disk for inference (one at a time: models can be large). */
+  private cached: LoadedRun | null = null;
+  private nextId = 1;
+
+  constructor(
+    private readonly openDataset: DatasetOpener,
+    private readonly runsRoot: string = defaultRunsRoot(),
+  ) {}
+
+  /** Creates (or resumes) a run and starts training it in the background. */
+  async start(options: StartOptions): Promise<{ trainer: Trainer; done: Promise<TrainSummary | null> }> {
+    this.releaseEnded();
+    let folder: RunFolder;
+    let config: RunConfig;
+    if (options.resume) {
+      if (!options.runDir) throw new Error('resume needs the run folder (runDir)');
+      folder = new RunFolder(resolve(options.runDir));
+      config = folder.readConfig();
+      this.assertNotActive(folder.dir);
+    } else {
+      config = resolveRunConfig(options.preset, options.overrides);
+      folder = new RunFolder(options.runDir ? resolve(options.runDir) : newRunDir(this.runsRoot, options.preset));
+      folder.create(config);
+    }
+    const dataset = await this.openDataset(config.data);
+    checkDataMatchesModel(dataset, config);
+    const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
+    writeFileAtomic(join(folder.dir, 'layers.json'), `${JSON.stringify(model.layers)}\n`);
+    const runId = `run-${this.nextId++}-${folder.name}`;
+    const trainer = new Trainer({
+      runId,
+      config,
+      folder,
+      dataset,
+      model,
+      backend: backendInfo().active,
+      callbacks: options.callbacks,
+    });
+    if (options.resume && !trainer.restore()) {
+      options.callbacks.onLog?.('warn', `${folder.dir} has no checkpoint yet; starting it from step 0`);
+    }
+    this.invalidateCache(folder.dir);
+    const done = trainer.run().catch(() => null);
+    const entry = { trainer, done };
+    this.trainers.set(runId, entry);
+    return entry;
+  }
+
+  get(runId: string): Trainer {
+    const entry = this.trainers.get(runId);
+    if (!entry) throw new Error(`no active run "${runId}" in this engine (it may have been started by another engine process)`);
+    return entry.trainer;
+  }
+
+  active(): Trainer[] {
+    return [...this.trainers.values()].map((e) => e.trainer);
+  }
+
+  /** Runs found on disk under `root` (default: the runs folder), newest first. */
+  onDisk(root = this.runsRoot): RunSummary[] {
+    const out: RunSummary[] = [];
+    for (const folder of listRunFolders(resolve(root))) {
+      try {
+        const config = folder.readConfig();
+        const status = folder.readStatus();
+        const live = this.findByDir(folder.dir);
+        out.push(
+          live
+            ? live.summary()
+            : {
+                runId: status?.runId ?? folder.name,
+                runDir: folder.dir,
+                preset: config.preset,
+                data: config.data,
+                // A run that was "running" when its engine died is not running now.
+                state: status?.state === 'running' || status?.state === 'paused' || status?.state === 'stopping' ? 'stopped' : (status?.state ?? 'stopped'),
+                step: status?.step ?? 0,
+                totalSteps: config.train.steps,
+                backend: status?.backend ?? 'unknown',
+              },
+        );
+      } catch {
+        // Not a readable run: skip it rather than fail the whole listing.
+      }
+    }
+    return out;
+  }
+
+  /** A run's config, layers and decimated metric history. */
+  open(ref: RunRef, maxPoints: number): { run: RunSummary; config: RunConfig; layers: LayerDescriptor[]; metrics: MetricsRecord[] } {
+    const live = 'runId' in ref ? this.get(ref.runId) : this.findByDir(resolve(ref.runDir));
+    const folder = live ? live.folder : new RunFolder(resolve((ref as { runDir: string }).runDir));
+    const config = folder.readConfig();
+    const run = live ? live.summary() : this.onDisk(join(folder.dir, '..')).find((r) => r.runDir === folder.dir);
+    if (!run) throw new Error(`${folder.dir} is not a readable run folder`);
+    return { run, config, layers: live ? [...live.layers] : readLayers(folder), metrics: decimateMetrics(folder.readMetrics(), maxPoints) };
+  }
+
+  /** The model of a run for inference: the live one while it trains, else the latest checkpoint. */
+  load(ref: RunRef): LoadedRun {
+    const live = 'runId' in ref ? this.get(ref.runId) : this.findByDir(resolve(ref.runDir));
+    if (live) return { folder: live.folder, config: live.config, model: live.model, step: live.step, live: true };
+    const dir = resolve((ref as { runDir: string }).runDir);
+    if (this.cached && this.cached.folder.dir === dir) return this.cached;
+    const folder = new RunFolder(dir);
+    const config = folder.readConfig();
+    const checkpoint = loadLatestCheckpoint(folder.checkpointsDir);
+    if (!checkpoint) throw new Error(`${dir} has no checkpoint yet: train it first`);
+    const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
+    try {
+      assignVariables(model.variables, model.parameterNames, checkpoint.tensors, checkpoint.dir);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    } finally {
+      for (const t of Object.values(checkpoint.tensors)) t.dispose();
+    }
+    this.invalidateCache();
+    this.cached = { folder, config, model, step: checkpoint.step, live: false };
+    return this.cached;
+  }
+
+  /** Waits for a run's loop to end (tests, CLI). */
+  async wait(runId: string): Promise<TrainSummary | null> {
+    const entry = this.trainers.get(runId);
+    return entry ? entry.done : null;
+  }
+
+  /** The trainer of a folder, running or ended (an ended one still holds the final weights). */
+  private findByDir(dir: string): Trainer | undefined {
+    return this.active().find((t) => t.folder.dir === dir);
+  }
+
+  private assertNotActive(dir: string): void {
+    const trainer = this.findByDir(dir);
+    if (trainer && !isEnded(trainer)) throw new Error(`${dir} is already training in this engine`);
+  }
+
+  /** Frees the models of ended runs before a new one starts (their folders keep everything). */
+  private releaseEnded(): void {
+    for (const [runId, entry] of this.trainers) {
+      if (!isEnded(entry.trainer)) continue;
+      entry.trainer.model.dispose();
+      entry.trainer.dispose();
+      this.trainers.delete(runId);
+    }
+  }
+
+  private invalidateCache(dir?: string): void {
+    if (this.cached && (dir === undefined || this.cached.folder.dir === dir)) {
+      this.cached.model.dispose();
+      this.cached = null;
+    }
+  }
+}
+
+function isEnded(trainer: Trainer): boolean {
+  return trainer.state === 'finished' || trainer.state === 'stopped' || trainer.state === 'failed';
+}
+
+function readLayers(folder: RunFolder): LayerDescriptor[] {
+  const path = join(folder.dir, 'layers.json');
+  if (!existsSync(path)) return [];
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LayerDescriptor[];
+  } catch {
+    return [];
+  }
+}
+
+/** The dataset's example shape and bits must be what the model was configured for. */
+export function checkDataMatchesModel(dataset: Dataset, config: RunConfig): void {
+  const want = config.model.inputShape.join('×');
+  const got = dataset.info.shape.join('×');
+  if (want !== got) {
+    throw new Error(`${config.data} has examples of shape ${got} but preset ${config.preset} expects ${want}; pick a matching preset or override model.inputShape`);
+  }
+  if (config.model.inputShape.length === 3 && dataset.info.bits !== config.model.bits) {
+    throw new Error(`${config.data} delivers ${dataset.info.bits}-bit data but the model is configured for ${config.model.bits} bits; set bits in the data spec (?bits=${config.model.bits}) or in the model`);
+  }
+}
