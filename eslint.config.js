@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import vueParser from 'vue-eslint-parser';
 
 export default tseslint.config(
-  { ignores: ['wip-lead/**', 'out/**', 'dist/**', 'node_modules/**', 'runs/**', 'test-output/**', '.cache/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'runs/**', 'test-output/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...pluginVue.configs['flat/recommended'],
