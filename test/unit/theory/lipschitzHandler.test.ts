@@ -60,7 +60,7 @@ describe('lipschitz handler', () => {
       break;
     }
     await dataset.close();
-    let h = tf.tensor2d(points!, [256, 2]);
+    let h: Tensor = tf.tensor2d(points!, [256, 2]);
     for (const [i, block] of model.blocks!.entries()) {
       const rows = [0, 1].map((r) =>
         tf.tidy(() => {
