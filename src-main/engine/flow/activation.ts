@@ -8,7 +8,11 @@ import type { LayerDescriptor } from '../../../src-shared/protocol';
 import { LinearActivation } from './layers/linearAct';
 import type { Bijection } from './types';
 
-export type ActivationLayer = Bijection & { maxDerivative(): number };
+export type ActivationLayer = Bijection & {
+  maxDerivative(): number;
+  /** Slope of the (linear) map at initialisation; the block's κ·s is its inverse. */
+  readonly initialSlope: number;
+};
 
 export function createActivation(
   descriptor: LayerDescriptor,

@@ -33,7 +33,7 @@ export function blockInitialization(beta: number, mixtures: number, cap = LOG_SC
   if (!Number.isFinite(beta) || beta <= 0 || beta > 1) {
     throw new Error(`beta must be in (0, 1] (blockwise volume-preserving initialisation, Eq. 18), got ${beta}`);
   }
-  const total = -Math.log(beta);
+  const total = 0 - Math.log(beta); // (not −log β: that is −0 at β = 1)
   const logScale = Math.min(total / 2, cap);
   const logKappa = total - logScale;
   return { beta, kappa: Math.exp(logKappa), logScale, mexicanHatBiases: mexicanHatBiases(logScale, mixtures) };

@@ -55,7 +55,6 @@ let instances = 0;
 export function createFlowModel(config: ModelConfig, options: CreateFlowOptions): MultiScaleFlow {
   if (!Number.isInteger(options.seed)) throw new Error(`createFlowModel: seed must be an integer, got ${options.seed}`);
   const plan = planModel(config);
-  const init = blockInitialization(config.beta, config.coupling.mixtures);
   const unconstrained = config.ablation.unconstrained;
   const scope = `flow${++instances}/`;
   const built: Block[][] = [];
@@ -69,6 +68,10 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
         const inChannels = bp.inputShape[bp.inputShape.length - 1]!;
         const channels = bp.outputShape[bp.outputShape.length - 1]!;
         const seed = mixSeed(options.seed, bp.level, bp.block);
+        // The activation first: κ·s must undo its initial slope (β, up to its own rounding).
+        const act = createActivation(descriptor('act'), channels, config, `${scope}${name}.act`);
+        created.push(act);
+        const init = blockInitialization(act.initialSlope, config.coupling.mixtures);
         const conv = new InvertibleConv({
           descriptor: descriptor('conv'),
           channels: inChannels,
@@ -91,8 +94,6 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
         });
         created.push(aff);
         const squash = config.ablation.afterCoupling === 'none' ? null : new Squash(descriptor('squash'), config.ablation.afterCoupling);
-        const act = createActivation(descriptor('act'), channels, config, `${scope}${name}.act/`);
-        created.push(act);
         const layers: Bijection[] = squash ? [conv, aff, squash, act] : [conv, aff, act];
         level.push({ name, plan: bp, conv, aff, squash, act, layers });
       }

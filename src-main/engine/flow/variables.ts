@@ -41,7 +41,7 @@ export function makeVariable(name: string, initial: Tensor): Variable {
   }
 }
 
-/** He-normal weights (ReLU networks): N(0, 2/fanIn), seeded by (seed, name). */
-export function heNormal(shape: number[], fanIn: number, seed: number, name: string): Tensor {
-  return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', mixSeed(seed, nameHash(name)));
+/** He-normal weights (ReLU networks): N(0, 2/fanIn), seeded. */
+export function heNormal(shape: number[], fanIn: number, seed: number): Tensor {
+  return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed);
 }

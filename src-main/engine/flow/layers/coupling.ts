@@ -11,6 +11,7 @@ import type { CouplingNetwork } from '../../../../src-shared/config';
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult } from '../types';
+import { mixSeed } from '../variables';
 import { CouplingNet } from './couplingNets';
 
 export interface DualAffineCouplingOptions {
@@ -53,8 +54,8 @@ export class DualAffineCoupling implements Bijection {
       logScaleInit: o.logScaleInit,
       mexicanHatBiases: o.mexicanHatBiases,
     };
-    this.net1 = new CouplingNet({ ...common, inChannels: o.channels - r, outChannels: r, seed: o.seed, variablePrefix: `${o.variablePrefix}s1t1.` });
-    this.net2 = new CouplingNet({ ...common, inChannels: r, outChannels: o.channels - r, seed: o.seed, variablePrefix: `${o.variablePrefix}s2t2.` });
+    this.net1 = new CouplingNet({ ...common, inChannels: o.channels - r, outChannels: r, seed: mixSeed(o.seed, 1), variablePrefix: `${o.variablePrefix}s1t1.` });
+    this.net2 = new CouplingNet({ ...common, inChannels: r, outChannels: o.channels - r, seed: mixSeed(o.seed, 2), variablePrefix: `${o.variablePrefix}s2t2.` });
     this.variables = [...this.net1.variables, ...this.net2.variables];
   }
 

@@ -20,7 +20,7 @@ import { conv2d } from '../../ops/conv2d';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';
 import { mexicanHatTensor } from '../mexicanHat';
-import { heNormal, makeVariable } from '../variables';
+import { heNormal, makeVariable, mixSeed, nameHash } from '../variables';
 
 export interface CouplingNetOptions {
   network: CouplingNetwork;
@@ -52,11 +52,12 @@ class Linear {
     inputs: number,
     outputs: number,
     name: string,
+    /** `seed` must already identify this layer (the variable name holds the model instance). */
     init: { seed: number } | { zeroWeight: true; bias: Float32Array },
   ) {
     const shape = kernel === 0 ? [inputs, outputs] : [kernel, kernel, inputs, outputs];
     const fanIn = inputs * Math.max(1, kernel * kernel);
-    this.weight = makeVariable(`${name}.w`, 'seed' in init ? heNormal(shape, fanIn, init.seed, `${name}.w`) : tf.zeros(shape));
+    this.weight = makeVariable(`${name}.w`, 'seed' in init ? heNormal(shape, fanIn, init.seed) : tf.zeros(shape));
     this.bias = makeVariable(`${name}.b`, 'seed' in init ? tf.zeros([outputs]) : tf.tensor1d(init.bias));
   }
   apply(x: Tensor): Tensor {
@@ -74,8 +75,8 @@ class SqueezeExcitation {
   private readonly expand: Linear;
   constructor(channels: number, name: string, seed: number) {
     const inner = Math.max(1, Math.floor(channels / 4));
-    this.reduce = new Linear(0, channels, inner, `${name}.reduce`, { seed });
-    this.expand = new Linear(0, inner, channels, `${name}.expand`, { seed });
+    this.reduce = new Linear(0, channels, inner, `${name}.reduce`, { seed: mixSeed(seed, 1) });
+    this.expand = new Linear(0, inner, channels, `${name}.expand`, { seed: mixSeed(seed, 2) });
   }
   apply(x: Tensor): Tensor {
     const pooled = tf.mean(x, [1, 2]);
@@ -106,10 +107,10 @@ export class CouplingNet {
     this.unconstrained = o.unconstrained;
     const p = o.variablePrefix;
     const h = o.hidden;
-    const seed = { seed: o.seed };
     const vars: Variable[] = [];
+    // Initial values depend on (seed, layer name inside the net), never on the model instance.
     const layer = (kernel: number, inputs: number, outputs: number, name: string): Linear => {
-      const a = new Linear(kernel, inputs, outputs, `${p}${name}`, seed);
+      const a = new Linear(kernel, inputs, outputs, `${p}${name}`, { seed: mixSeed(o.seed, nameHash(name)) });
       vars.push(...a.variables);
       return a;
     };
@@ -130,9 +131,9 @@ export class CouplingNet {
       const r1 = layer(1, h, b, 'res.conv1');
       const r2 = layer(3, b, b, 'res.conv2');
       const r3 = layer(1, b, h, 'res.conv3');
-      const se1 = new SqueezeExcitation(h, `${p}res.se`, o.seed);
+      const se1 = new SqueezeExcitation(h, `${p}res.se`, mixSeed(o.seed, nameHash('res.se')));
       const mid = layer(1, h, h, 'conv4');
-      const se2 = new SqueezeExcitation(h, `${p}se`, o.seed);
+      const se2 = new SqueezeExcitation(h, `${p}se`, mixSeed(o.seed, nameHash('se')));
       vars.push(...se1.variables, ...se2.variables);
       this.features = (x) => {
         const h0 = tf.relu(stem.apply(x));

@@ -9,10 +9,13 @@ import type { Bijection, ForwardResult } from '../types';
 
 export class LinearActivation implements Bijection {
   readonly variables: readonly Variable[] = [];
+  readonly initialSlope: number;
   constructor(
     readonly descriptor: LayerDescriptor,
     readonly beta: number,
-  ) {}
+  ) {
+    this.initialSlope = beta;
+  }
   forward(x: Tensor): ForwardResult {
     return tf.tidy(() => {
       const dims = x.size / x.shape[0]!;
