@@ -72,7 +72,7 @@ describe('units', () => {
     const pixels = Array.from({ length: n * 64 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 0) % 256);
     const x = dequantize(pixels, [n, 8, 8, 1], bits, 9);
     const lp = m.logProb(x);
-    const bpd = bitsPerDim(lp, 64, bits).dataSync();
+    const bpd = Array.from(bitsPerDim(lp, 64, bits).dataSync());
 
     // Per example, against the analytic per-sample formula in float64 from the same x:
     // −log N(x; 0, I) = ½Σx² + (d/2)·ln 2π.
