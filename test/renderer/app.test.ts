@@ -78,7 +78,9 @@ describe('App shell', () => {
     expect(Number(logdet.attributes('data-series-count'))).toBe(run.layers.length);
     expect(wrapper.findAll('[data-testid="logdet-chip"]')).toHaveLength(run.layers.length);
     engine.tick(run.summary.runId, 10);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // progress and chart counts refresh a few times a second
     await tick();
     expect(wrapper.get('[data-testid="run-step"]').text()).toMatch(/^210 /);
+    expect(Number(wrapper.get('[data-testid="chart-nll"]').attributes('data-point-count'))).toBeGreaterThan(210);
   });
 });

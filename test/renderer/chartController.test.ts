@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChartOptions } from 'chart.js';
 import type { LayerDescriptor, MetricsRecord } from '../../src-shared/protocol';
 import { LiveChartController, bindHistory } from '../../src-renderer/src/lib/charts/controller';
@@ -15,7 +15,8 @@ const canvas = document.createElement('canvas');
 function setup(decimateAbove?: number) {
   const { factory, charts } = fakeChartFactory(decimateAbove === undefined ? {} : { decimateAbove });
   const frames = new ManualFrames();
-  const controller = new LiveChartController(canvas, {}, { factory, scheduler: frames });
+  // No minimum interval: these tests are about frames; the interval has its own test.
+  const controller = new LiveChartController(canvas, {}, { factory, scheduler: frames, minIntervalMs: 0 });
   return { controller, chart: charts[0]!, frames };
 }
 
@@ -51,6 +52,42 @@ describe('LiveChartController', () => {
     expect(chart.updates.length).toBe(before + 1); // nothing new, no redraw
   });
 
+  it('waits at least minIntervalMs between redraws, then redraws in a frame', () => {
+    vi.useFakeTimers();
+    try {
+      const { factory, charts } = fakeChartFactory();
+      const frames = new ManualFrames();
+      let now = 1000;
+      const c = new LiveChartController(canvas, {}, { factory, scheduler: frames, minIntervalMs: 100, now: () => now });
+      c.setSeries([{ label: 'a', color: 'red' }]);
+      frames.frame();
+      expect(charts[0]!.updates).toHaveLength(1);
+      now = 1040;
+      c.push(0, 1, 1);
+      expect(frames.pending).toBe(0); // too soon: a timer waits out the interval
+      now = 1100;
+      vi.advanceTimersByTime(60);
+      expect(frames.pending).toBe(1);
+      c.push(0, 2, 2);
+      frames.frame();
+      expect(charts[0]!.updates).toHaveLength(2);
+      expect(c.points(0)).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('colours a sign-coloured series by the sign of its newest value', () => {
+    const { controller, chart, frames } = setup();
+    controller.setSeries([{ label: 'a', color: 'grey', signColors: { positive: 'red', negative: 'blue' } }]);
+    controller.push(0, 1, 0.5);
+    frames.frame();
+    expect(chart.data.datasets[0]!.borderColor).toBe('red');
+    controller.push(0, 2, -0.1);
+    frames.frame();
+    expect(chart.data.datasets[0]!.borderColor).toBe('blue');
+  });
+
   it('keeps its own point arrays, so pushes survive Chart.js swapping dataset.data for a decimated copy', () => {
     const { controller, chart, frames } = setup(100);
     controller.setSeries([{ label: 'a', color: 'red' }]);
@@ -81,7 +118,7 @@ describe('LiveChartController', () => {
     const { controller, chart, frames } = setup();
     const options = nllChart.options({ layers: [], toy: false, theme });
     const { factory, charts } = fakeChartFactory();
-    const withAxes = new LiveChartController(canvas, options, { factory, scheduler: frames });
+    const withAxes = new LiveChartController(canvas, options, { factory, scheduler: frames, minIntervalMs: 0 });
     withAxes.setReferenceLines([
       { y: 2.01, label: 'QLF', color: 'green' },
       { y: 4.2, label: 'PPCA', color: 'orange' },
@@ -182,7 +219,7 @@ describe('chart definitions', () => {
     expect(yTitle(true)).toBe('NLL (nats)');
   });
 
-  it('log-det: one series per layer, coloured by sign of each segment or by layer', () => {
+  it('log-det: one series per layer, coloured by sign or by layer', () => {
     const ctx = { layers, toy: false, theme };
     const bySign = logdetChart('sign').series(ctx);
     expect(bySign.map((s) => s.label)).toEqual(layers.map((l) => l.name));

@@ -1,11 +1,13 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LAST_RUN_KEY, stepRate, useRunsStore } from '../../src-renderer/src/stores/runs';
+import { LAST_RUN_KEY, PROGRESS_INTERVAL_MS, stepRate, useRunsStore } from '../../src-renderer/src/stores/runs';
 import { useSystemStore } from '../../src-renderer/src/stores/system';
 import { FakeEngine } from './helpers/fakeEngine';
 import { freshApp, settle } from './helpers/setup';
 
 beforeEach(() => localStorage.clear());
+
+const progressRefresh = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS + 20));
 
 describe('runs store', () => {
   it('starts a run, then follows its metrics and state events', async () => {
@@ -20,7 +22,8 @@ describe('runs store', () => {
     expect(runs.runRef).toEqual({ runId });
 
     engine.tick(runId, 30);
-    expect(runs.history.length).toBe(30);
+    expect(runs.history.length).toBe(30); // the history (charts) follows every record
+    await progressRefresh(); // the numbers a person reads, ten times a second
     expect(runs.latest?.step).toBe(30);
     expect(runs.step).toBe(30);
     expect(runs.fraction).toBeCloseTo(0.3);
@@ -30,6 +33,7 @@ describe('runs store', () => {
     await runs.control('pause');
     expect(runs.summary!.state).toBe('paused');
     expect(runs.etaSeconds).toBeNull();
+    expect(runs.active.map((r) => r.state)).toEqual(['paused']);
     engine.tick(runId, 5); // a paused engine sends nothing
     expect(runs.history.length).toBe(30);
     await runs.control('resume');

@@ -19,6 +19,7 @@ import {
 } from '../../../src-shared/protocol';
 import { describeFailure } from '../lib/errors';
 import { RunHistory } from '../lib/history';
+import { throttle } from '../lib/throttle';
 import { useConnection } from './connection';
 import { useSystemStore } from './system';
 
@@ -35,6 +36,8 @@ export const LAST_RUN_KEY = 'flowstudio.lastRunDir';
 const BOUNDS_KEY = 'flowstudio.bounds:';
 /** How many points openRun returns at most (the engine decimates older history). */
 export const RESTORE_MAX_POINTS = 20_000;
+/** Progress numbers refresh at most this often (the charts follow every record). */
+export const PROGRESS_INTERVAL_MS = 100;
 
 export function isLive(state: RunState): boolean {
   return LIVE_STATES.includes(state);
@@ -89,6 +92,11 @@ export const useRunsStore = defineStore('runs', () => {
   /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
   let buffered: { runId: string; record: MetricsRecord }[] | null = null;
 
+  const commitLatest = throttle(() => {
+    latest.value = history.last ?? null;
+    rate.value = stepRate(history.records);
+  }, PROGRESS_INTERVAL_MS);
+
   const summary = computed(() => current.value?.summary ?? null);
   const isToy = computed(() => (current.value ? isToyConfig(current.value.config) : false));
   const live = computed(() => (summary.value ? isLive(summary.value.state) : false));
@@ -115,6 +123,7 @@ export const useRunsStore = defineStore('runs', () => {
     const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).map((b) => b.record);
     buffered = null;
     history.append(replay);
+    commitLatest.cancel();
     latest.value = history.last ?? null;
     rate.value = stepRate(history.records);
     bounds.value = cachedBounds(run.config.data);
@@ -129,8 +138,7 @@ export const useRunsStore = defineStore('runs', () => {
     }
     if (current.value?.summary.runId !== runId) return;
     history.append([record]);
-    latest.value = history.last ?? record;
-    rate.value = stepRate(history.records);
+    commitLatest();
   }
 
   function onState({ run, message }: EventPayload<'state'>): void {

@@ -4,7 +4,7 @@
  * copy, so the originals must live elsewhere), and the chart is redrawn with
  * `update('none')` at most once per animation frame, however many records arrived.
  */
-import type { ChartDataset, ChartOptions, ScriptableLineSegmentContext } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { MetricsRecord } from '../../../../src-shared/protocol';
 import type { RunHistory } from '../history';
 import { type ReferenceLine, referenceLinePlugin } from './referenceLines';
@@ -18,7 +18,11 @@ export interface SeriesSpec {
   /** Show markers: for sparse series such as test NLL, evaluated every few hundred steps. */
   markers?: boolean;
   yAxisID?: string;
-  /** Colour each segment by the sign of its values (log-det: expansive vs contractive). */
+  /**
+   * Colour the series by the sign of its newest value (log-det: expansive vs contractive).
+   * Per series, not per segment: Chart.js' segment styling costs a scriptable call per drawn
+   * point and took most of the frame time with a hundred layers.
+   */
   signColors?: { positive: string; negative: string };
   hidden?: boolean;
 }
@@ -26,7 +30,15 @@ export interface SeriesSpec {
 export interface LiveChartDeps {
   factory: ChartFactory;
   scheduler: FrameScheduler;
+  /**
+   * Least time between redraws. The engine shares the machine: on a CPU backend every
+   * millisecond the UI spends is taken from training, and ten redraws a second look live.
+   */
+  minIntervalMs?: number;
+  now?: () => number;
 }
+
+export const DEFAULT_REDRAW_INTERVAL_MS = 100;
 
 const BASE_WIDTH = 1.5;
 
@@ -35,6 +47,8 @@ export class LiveChartController {
   private series: Point[][] = [];
   private specs: SeriesSpec[] = [];
   private frame: number | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = -Infinity;
   private total = 0;
   private references: readonly ReferenceLine[] = [];
   private highlighted: number | null = null;
@@ -134,25 +148,55 @@ export class LiveChartController {
 
   /** Redraw now (tests, and before a screenshot); normally the frame scheduler does it. */
   flush(): void {
-    if (this.frame !== null) this.deps.scheduler.cancel(this.frame);
-    this.frame = null;
+    this.cancelScheduled();
+    this.lastFlush = this.now();
+    this.colourBySign();
     this.chart.update('none');
     for (const listener of this.flushListeners) listener();
   }
 
   destroy(): void {
-    if (this.frame !== null) this.deps.scheduler.cancel(this.frame);
-    this.frame = null;
+    this.cancelScheduled();
     this.flushListeners.clear();
     this.chart.destroy();
   }
 
-  private schedule(): void {
-    if (this.frame !== null) return;
-    this.frame = this.deps.scheduler.request(() => {
-      this.frame = null;
-      this.flush();
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  private cancelScheduled(): void {
+    if (this.frame !== null) this.deps.scheduler.cancel(this.frame);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.frame = null;
+    this.timer = null;
+  }
+
+  private colourBySign(): void {
+    this.specs.forEach((spec, i) => {
+      const signs = spec.signColors;
+      const dataset = this.chart.data.datasets[i];
+      const last = this.series[i]?.[this.series[i]!.length - 1];
+      if (!signs || !dataset) return;
+      const color = last === undefined ? spec.color : last.y >= 0 ? signs.positive : signs.negative;
+      dataset.borderColor = color;
+      dataset.backgroundColor = color;
     });
+  }
+
+  /** One redraw in the next animation frame, no sooner than minIntervalMs after the last. */
+  private schedule(): void {
+    if (this.frame !== null || this.timer !== null) return;
+    const requestFrame = (): void => {
+      this.timer = null;
+      this.frame = this.deps.scheduler.request(() => {
+        this.frame = null;
+        this.flush();
+      });
+    };
+    const wait = this.lastFlush + (this.deps.minIntervalMs ?? DEFAULT_REDRAW_INTERVAL_MS) - this.now();
+    if (wait <= 0) requestFrame();
+    else this.timer = setTimeout(requestFrame, wait);
   }
 }
 
@@ -187,12 +231,6 @@ function toDataset(spec: SeriesSpec, data: Point[]): ChartDataset<'line', Point[
   };
   if (spec.dash) dataset.borderDash = spec.dash;
   if (spec.yAxisID) dataset.yAxisID = spec.yAxisID;
-  const signs = spec.signColors;
-  if (signs) {
-    dataset.segment = {
-      borderColor: (ctx: ScriptableLineSegmentContext) => ((ctx.p0.parsed.y ?? 0) + (ctx.p1.parsed.y ?? 0) >= 0 ? signs.positive : signs.negative),
-    };
-  }
   return dataset;
 }
 
