@@ -81,6 +81,13 @@ export const TrainConfigSchema = z
         final: z.number().positive(),
         decaySteps: z.number().int().positive(),
         decayRate: z.number().gt(0).max(1),
+        /**
+         * Linear warm-up from 0 over this many steps (0: none). Not in the paper's App. C: at
+         * lr 0.01 from the first step Adamax moves every weight by 0.01 at once and the
+         * unbounded shifts t of the couplings blow the loss up within two steps (measured on
+         * fashion-mnist-small: 9.4 → 1519 bpd); a warm-up keeps the paper's rates after it.
+         */
+        warmupSteps: z.number().int().min(0).default(0),
       })
       .strict(),
     adamax: z
@@ -121,7 +128,7 @@ export type RunConfig = z.infer<typeof RunConfigSchema>;
 const paperTrain: TrainConfig = {
   batchSize: 1024,
   steps: 500_000,
-  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98 },
+  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98, warmupSteps: 500 },
   adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   seed: 0,
   evalEvery: 1000,
@@ -240,7 +247,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       ...paperTrain,
       batchSize: 256,
       steps: 1500,
-      learningRate: { initial: 0.01, final: 0.001, decaySteps: 100, decayRate: 0.98 },
+      learningRate: { initial: 0.01, final: 0.001, decaySteps: 100, decayRate: 0.98, warmupSteps: 0 },
       evalEvery: 100,
       evalN: 2048,
       checkpointEvery: 500,

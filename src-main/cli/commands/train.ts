@@ -4,12 +4,12 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
+import { PRESETS, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
 import { openDataset } from '../../data';
 import { createProgressBar } from '../../data/progressBar';
 import { initBackend } from '../../engine/backend';
 import { RunManager } from '../../engine/runs/runManager';
-import { info, intFlag, printJson } from '../output';
+import { info, intFlag, numberFlag, printJson } from '../output';
 
 interface TrainFlags {
   preset: string;
@@ -19,6 +19,7 @@ interface TrainFlags {
   seed?: string;
   evalN?: string;
   evalEvery?: string;
+  lr?: string;
   out?: string;
   resume?: boolean;
   json?: boolean;
@@ -38,6 +39,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (seed !== undefined) train.seed = seed;
   if (evalN !== undefined) train.evalN = evalN;
   if (evalEvery !== undefined) train.evalEvery = evalEvery;
+  const lr = numberFlag('lr', flags.lr, 1e-9, 10);
+  if (lr !== undefined) train.learningRate = { initial: lr, final: Math.min(lr, PRESETS[preset.data].train.learningRate.final) };
   const overrides: RunOverrides = { train, ...(flags.data ? { data: flags.data } : {}) };
 
   const backend = await initBackend();
@@ -105,6 +108,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of initialisation, shuffling and noise')
     .option('--eval-n <n>', 'test examples used by the initial, periodic and final test figures')
     .option('--eval-every <n>', 'evaluate every n steps (0: start and end only)')
+    .option('--lr <rate>', 'initial learning rate (decays to the preset floor, or stays if lower)')
     .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--json', 'print one JSON object with the figures as the last line')

@@ -48,7 +48,7 @@ describe('Adamax', () => {
 });
 
 describe('learning-rate schedule (App. C)', () => {
-  const schedule = { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98 };
+  const schedule = { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98, warmupSteps: 0 };
   it('starts at 0.01, decays by 0.98 per 1000 steps, floors at 0.001', () => {
     expect(learningRateAt(0, schedule)).toBe(0.01);
     expect(learningRateAt(1000, schedule)).toBeCloseTo(0.0098, 12);
@@ -56,5 +56,13 @@ describe('learning-rate schedule (App. C)', () => {
     // 0.01 * 0.98^(s/1000) = 0.001 at s = 1000 * ln(0.1)/ln(0.98) ≈ 113,974.
     expect(learningRateAt(113_000, schedule)).toBeGreaterThan(0.001);
     expect(learningRateAt(115_000, schedule)).toBe(0.001);
+  });
+
+  it('warms up linearly when asked', () => {
+    const warm = { ...schedule, warmupSteps: 100 };
+    expect(learningRateAt(0, warm)).toBeCloseTo(0.0001, 12);
+    expect(learningRateAt(49, warm)).toBeCloseTo(0.005, 12);
+    expect(learningRateAt(99, warm)).toBe(learningRateAt(99, schedule));
+    expect(learningRateAt(5000, warm)).toBe(learningRateAt(5000, schedule));
   });
 });
