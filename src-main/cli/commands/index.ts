@@ -1,5 +1,6 @@
 /** Registers every subcommand. */
 import type { Command } from 'commander';
+import { registerAblate } from './ablate';
 import { registerBounds } from './bounds';
 import { registerCheck } from './check';
 import { registerEval } from './eval';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerPerturb(program);
   registerCheck(program);
   registerBounds(program);
+  registerAblate(program);
 }
