@@ -112,7 +112,8 @@ describe('Train view, live', () => {
     // The toy lab shows this run's density estimate and the data after every layer.
     await page.getByTestId('nav-toy').click();
     await page.getByTestId('toy-density').waitFor({ timeout: 60_000 });
-    await expect.poll(() => count(page, 'toy-layers', 'data-layer-count'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(layers);
+    // The engine reports the data before the flow and after each block (2 blocks here).
+    await expect.poll(() => count(page, 'toy-layers', 'data-layer-count'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
     await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-toy-lab.png') });
     expect(problems, problems.join('\n')).toEqual([]);
     await page.close();

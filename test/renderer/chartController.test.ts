@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from 'vitest';
-import type { ChartOptions } from 'chart.js';
+import type { ChartDataset, ChartOptions } from 'chart.js';
 import type { LayerDescriptor, MetricsRecord } from '../../src-shared/protocol';
 import { LiveChartController, bindHistory } from '../../src-renderer/src/lib/charts/controller';
 import { logdetChart, nllChart, optimChart } from '../../src-renderer/src/lib/charts/definitions';
@@ -75,6 +75,19 @@ describe('LiveChartController', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('shows the points of a series too short to draw a line', () => {
+    const { controller, chart, frames } = setup();
+    controller.setSeries([{ label: 'a', color: 'red' }]);
+    controller.push(0, 10, 1);
+    frames.frame();
+    const radius = (): unknown => (chart.data.datasets[0] as ChartDataset<'line'>).pointRadius;
+    expect(radius()).toBeGreaterThan(0);
+    controller.push(0, 20, 1);
+    controller.push(0, 30, 1);
+    frames.frame();
+    expect(radius()).toBe(0);
   });
 
   it('colours a sign-coloured series by the sign of its newest value', () => {

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LAST_RUN_KEY, PROGRESS_INTERVAL_MS, stepRate, useRunsStore } from '../../src-renderer/src/stores/runs';
+import { LAST_RUN_KEY, PROGRESS_INTERVAL_MS, newestValues, stepRate, useRunsStore } from '../../src-renderer/src/stores/runs';
 import { useSystemStore } from '../../src-renderer/src/stores/system';
 import { FakeEngine } from './helpers/fakeEngine';
 import { freshApp, settle } from './helpers/setup';
@@ -162,6 +162,18 @@ describe('runs store', () => {
     engine.bridge.emit('progress', { ...progress, done: 10 });
     await settle();
     expect(runs.tasks).toEqual([]);
+  });
+});
+
+describe('newestValues', () => {
+  it('fills what the newest record lacks from the records before it', () => {
+    const merged = newestValues([
+      { step: 9, time: 9, trainNll: 1.5, lr: 0.01, gradNorm: 2 },
+      { step: 10, time: 10, trainNll: 1.4, lr: 0.009 },
+      { step: 10.5 as number, time: 11, testNll: 1.6 },
+    ]);
+    expect(merged).toEqual({ step: 10.5, time: 11, testNll: 1.6, trainNll: 1.4, lr: 0.009, gradNorm: 2 });
+    expect(newestValues([])).toBeNull();
   });
 });
 

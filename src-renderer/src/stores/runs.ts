@@ -47,6 +47,20 @@ export function isToyConfig(config: RunConfig): boolean {
   return config.model.inputShape.length === 1;
 }
 
+/**
+ * The newest value of every metric, looking back over the last records: an evaluation-only
+ * record (test NLL at the final step) must not blank the train loss, lr or throughput shown.
+ */
+export function newestValues(records: readonly MetricsRecord[], lookBack = 200): MetricsRecord | null {
+  const last = records[records.length - 1];
+  if (!last) return null;
+  const merged: Record<string, unknown> = { ...last };
+  for (let i = records.length - 2; i >= Math.max(0, records.length - lookBack); i--) {
+    for (const [key, value] of Object.entries(records[i]!)) if (merged[key] === undefined) merged[key] = value;
+  }
+  return merged as MetricsRecord;
+}
+
 /** Steps per second over the newest records (about the last 20 s, at most 200 records). */
 export function stepRate(records: readonly MetricsRecord[]): number | null {
   const last = records[records.length - 1];
@@ -74,7 +88,7 @@ export const useRunsStore = defineStore('runs', () => {
 
   const history = markRaw(new RunHistory());
   const current = shallowRef<OpenRun | null>(null);
-  /** Newest record of the run on screen (drives progress; the charts read `history`). */
+  /** Newest value of each metric of the run on screen (progress, headers; charts read `history`). */
   const latest = shallowRef<MetricsRecord | null>(null);
   const rate = ref<number | null>(null);
   const active = shallowRef<RunSummary[]>([]);
@@ -93,7 +107,7 @@ export const useRunsStore = defineStore('runs', () => {
   let buffered: { runId: string; record: MetricsRecord }[] | null = null;
 
   const commitLatest = throttle(() => {
-    latest.value = history.last ?? null;
+    latest.value = newestValues(history.records);
     rate.value = stepRate(history.records);
   }, PROGRESS_INTERVAL_MS);
 
@@ -124,7 +138,7 @@ export const useRunsStore = defineStore('runs', () => {
     buffered = null;
     history.append(replay);
     commitLatest.cancel();
-    latest.value = history.last ?? null;
+    latest.value = newestValues(history.records);
     rate.value = stepRate(history.records);
     bounds.value = cachedBounds(run.config.data);
     storage()?.setItem(LAST_RUN_KEY, run.summary.runDir);

@@ -151,6 +151,7 @@ export class LiveChartController {
     this.cancelScheduled();
     this.lastFlush = this.now();
     this.colourBySign();
+    this.markSparse();
     this.chart.update('none');
     for (const listener of this.flushListeners) listener();
   }
@@ -170,6 +171,14 @@ export class LiveChartController {
     if (this.timer !== null) clearTimeout(this.timer);
     this.frame = null;
     this.timer = null;
+  }
+
+  /** A series of one or two points draws no line: show its points until it has more. */
+  private markSparse(): void {
+    this.specs.forEach((spec, i) => {
+      const dataset = this.chart.data.datasets[i];
+      if (dataset) dataset.pointRadius = spec.markers || (this.series[i]?.length ?? 0) < 3 ? 2.5 : 0;
+    });
   }
 
   private colourBySign(): void {
