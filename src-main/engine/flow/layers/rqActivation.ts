@@ -1,0 +1,443 @@
+/**
+ * f_act: the monotonic rational-quadratic activation of Liao & He (Sec. 4.1, Eq. 16-17, App. C),
+ * elementwise with parameters per channel (last axis). docs/activation.md explains every choice;
+ * in short:
+ *
+ *  - I bins inside the box [−w, w] per channel, from θx, θy ∈ R^I, θa ∈ R^{I+1} and log w:
+ *      b̄x = softmax(θx), s = sigmoid(θy) (the bin slopes δ), b̄y = s·b̄x,
+ *      x⁽ⁱ⁾ = (2·[0, cumsum(b̄x)]ᵢ − 1)·w,  b_y = [0, cumsum(b̄y)],  y⁽ⁱ⁾ = (2·(b_y)ᵢ − max b_y)·w,
+ *    i = 0..I. The leading zero makes Eq. 29/31 map the box onto [−w, w] × [−Bw, Bw], B = max b_y.
+ *  - Knot derivatives α⁽ⁱ⁾: `paper` sigmoid(θa); `strict` m + (1 − m)·sigmoid(θa) with
+ *    m = h(max of the two adjacent slopes), h(δ) = δ(1+δ)/2, which guarantees f' ≤ 1 everywhere.
+ *    `unconstrained` (Sec. 6.2 ablation): softplus for slopes and knot derivatives.
+ *  - Two tail bins [−T, −w] and [w, T] (T = tailBound) with slope β and derivative β at the far
+ *    end: the map is C¹, bijective, and linear with slope β at initialisation; beyond ±T it
+ *    continues linearly with slope β.
+ *
+ * Bin selection: each element's bin parameters are picked from a small per-channel table by a
+ * custom-gradient op that searches and copies on the host (backward: scatter-add into the
+ * table), so the taped gradient path holds no gather (its gradient needs UnsortedSegmentSum,
+ * which wasm lacks) and works identically on every backend; it measured 4-5x faster on wasm
+ * than a one-hot/matmul selection (docs/activation.md, "Performance"). Each element computes
+ * only its own bin's formula with its inputs clamped into that bin, so no masked branch can
+ * produce NaN/Inf gradients.
+ */
+import type { LayerDescriptor } from '../../../../src-shared/protocol';
+import { type Tensor, type Variable, tf } from '../../tf';
+import type { Bijection, ForwardResult } from '../types';
+import {
+  MAX_CONSTRAINED_SLOPE,
+  binMaxDerivative,
+  inverseSoftplus,
+  logit,
+  strictKnotFloor,
+} from './rqMath';
+
+export interface RQActivationOptions {
+  descriptor: LayerDescriptor; // from src-shared/protocol (kind: 'act')
+  channels: number; // size of the last axis; parameters are per channel
+  bins: number; // I, 16 by default
+  variant: 'paper' | 'strict';
+  tailBound: number; // far boundary of the two tail bins, 1e5
+  beta: number; // slope at initialisation (blockwise volume-preserving init)
+  unconstrained?: boolean; // Sec. 6.2 ablation: knot derivatives and slopes not limited to (0,1)
+  name?: string; // prefix for unique variable names (checkpoints save by name)
+  /** Half-width w of the box at initialisation (learnable afterwards); 2 by default. */
+  initWidth?: number;
+}
+
+/** Elementwise output of the activation: y and log f'(x), both of x's shape. */
+export interface RQElementwise {
+  y: Tensor;
+  logDerivative: Tensor;
+}
+
+/** Per-bin parameters of every channel, as float64 numbers (diagnostics, tests, plots). */
+export interface RQKnots {
+  /** Knots of the box, [channel][i], i = 0..I: x⁽ⁱ⁾, y⁽ⁱ⁾, α⁽ⁱ⁾. */
+  x: number[][];
+  y: number[][];
+  alpha: number[][];
+  /** Slopes δ of the I inner bins, [channel][i]. */
+  slope: number[][];
+  /** Slope of the tails (δ and far-end derivative of the tail bins, slope beyond ±T). */
+  tailSlope: number;
+  tailBound: number;
+}
+
+/**
+ * Per-bin parameters, each a [C, I+2] tensor (bin 0 the left tail, bins 1..I inside the box,
+ * bin I+1 the right tail). Every bin is evaluated from its anchor: the knot nearer the origin
+ * (the left knot, except for the left tail, which is evaluated mirrored from its right knot with
+ * sign −1), so that the tails keep float32 resolution next to ±w.
+ */
+const ROW_NAMES = ['anchorX', 'dx', 'anchorY', 'dy', 'slope', 'alphaNear', 'alphaFar', 'rho', 'sign', 'logSlope'] as const;
+type RowName = (typeof ROW_NAMES)[number];
+type Rows = Record<RowName, Tensor>;
+
+/** w is kept inside [W_MIN, tailBound/4] so the box stays a box and the tail bins stay wide. */
+const W_MIN = 1e-3;
+/**
+ * Floor of the inverse's discriminant. Mathematically b² − 4ac = (Q'(ξ*))² > 0 (Q the quadratic,
+ * ξ* its root in the bin, Q' ∝ f' > 0); the floor only catches rounding, and keeps √'s gradient
+ * finite so that a masked (clamped) discriminant cannot turn 0·∞ into NaN.
+ */
+const DISC_FLOOR = 1e-30;
+
+interface BinTable {
+  rows: Rows;
+  /** x⁽⁰⁾..x⁽ᴵ⁾ and y⁽⁰⁾..y⁽ᴵ⁾, [C, I+1]: an element lies in bin #(knots ≤ it). */
+  xKnots: Tensor;
+  yKnots: Tensor;
+  /** y at −T and at T per channel, [C, 1]. */
+  yLow: Tensor;
+  yHigh: Tensor;
+}
+
+export class RQActivation implements Bijection {
+  readonly descriptor: LayerDescriptor;
+  readonly channels: number;
+  readonly bins: number;
+  readonly variant: 'paper' | 'strict';
+  readonly tailBound: number;
+  readonly unconstrained: boolean;
+  /**
+   * The slope the map has at initialisation, which is also the fixed slope of the tails: β,
+   * except that the sigmoid-bounded variants cap it at 1 − 2⁻²⁰ (see MAX_CONSTRAINED_SLOPE).
+   * The activation's initial log-det is d·log(initialSlope).
+   */
+  readonly initialSlope: number;
+  readonly variables: readonly Variable[];
+
+  private readonly thetaX: Variable;
+  private readonly thetaY: Variable;
+  private readonly thetaA: Variable;
+  private readonly logWidth: Variable;
+  private readonly logWidthMax: number;
+
+  constructor(options: RQActivationOptions) {
+    const { descriptor, channels, bins, variant, tailBound, beta } = options;
+    const unconstrained = options.unconstrained ?? false;
+    const initWidth = options.initWidth ?? 2;
+    const where = `${descriptor.name} (RQ activation)`;
+    if (!Number.isInteger(channels) || channels < 1) throw new Error(`${where}: channels must be a positive integer, got ${channels}`);
+    if (!Number.isInteger(bins) || bins < 1) throw new Error(`${where}: bins must be a positive integer, got ${bins}`);
+    if (variant !== 'paper' && variant !== 'strict') throw new Error(`${where}: unknown variant "${String(variant)}"`);
+    if (!(beta > 0) || !Number.isFinite(beta) || (!unconstrained && beta > 1)) {
+      throw new Error(`${where}: beta must be in (0, 1]${unconstrained ? ' or positive when unconstrained' : ''}, got ${beta}`);
+    }
+    if (!(initWidth >= W_MIN) || !Number.isFinite(initWidth)) throw new Error(`${where}: initWidth must be ≥ ${W_MIN}, got ${initWidth}`);
+    if (!(tailBound >= 4 * initWidth) || !Number.isFinite(tailBound)) {
+      throw new Error(`${where}: tailBound (${tailBound}) must be finite and at least 4·initWidth (${4 * initWidth})`);
+    }
+    this.descriptor = descriptor;
+    this.channels = channels;
+    this.bins = bins;
+    this.variant = variant;
+    this.tailBound = tailBound;
+    this.unconstrained = unconstrained;
+    this.logWidthMax = Math.log(tailBound / 4);
+    const slope = unconstrained ? beta : Math.min(beta, MAX_CONSTRAINED_SLOPE);
+    this.initialSlope = slope;
+
+    // Initial values: uniform bins (θx = 0), every slope and knot derivative equal to the slope,
+    // so every bin is the line through its knots and ρ = 0 (Eq. 16 degenerates to linear).
+    const thetaSlope = unconstrained ? inverseSoftplus(slope) : logit(slope);
+    let thetaAlpha: number;
+    if (unconstrained || variant === 'paper') thetaAlpha = thetaSlope;
+    else {
+      // α = m + (1 − m)·σ(θa) with m = h(slope) must equal the slope: σ(θa) = slope/(2 + slope).
+      const m = strictKnotFloor(slope);
+      thetaAlpha = logit((slope - m) / (1 - m));
+    }
+    const prefix = options.name ?? descriptor.name;
+    const make = (suffix: string, shape: number[], value: number): Variable => {
+      const initial = tf.fill(shape, value);
+      try {
+        return tf.variable(initial, true, `${prefix}/${suffix}`);
+      } catch (error) {
+        const text = error instanceof Error ? error.message : String(error);
+        if (/already registered/.test(text)) {
+          throw new Error(`${where}: a tfjs variable named "${prefix}/${suffix}" already exists (names must be unique)`);
+        }
+        throw error;
+      } finally {
+        initial.dispose();
+      }
+    };
+    this.thetaX = make('theta_x', [channels, bins], 0);
+    this.thetaY = make('theta_y', [channels, bins], thetaSlope);
+    this.thetaA = make('theta_a', [channels, bins + 1], thetaAlpha);
+    this.logWidth = make('log_w', [channels], Math.log(initWidth));
+    this.variables = [this.thetaX, this.thetaY, this.thetaA, this.logWidth];
+  }
+
+  forward(x: Tensor): ForwardResult {
+    return tf.tidy(() => {
+      const { y, logDerivative } = this.elementwise(x);
+      const batch = x.shape[0]!;
+      return { y, logdet: tf.sum(tf.reshape(logDerivative, [batch, -1]), 1) };
+    });
+  }
+
+  /** y = f(x) and log f'(x) elementwise (same shape as x). */
+  elementwise(x: Tensor): RQElementwise {
+    this.checkShape(x, 'forward');
+    return tf.tidy(() => {
+      const C = this.channels;
+      const T = this.tailBound;
+      const { rows, xKnots } = this.binTable();
+      const xt = tf.transpose(tf.reshape(x, [-1, C])); // [C, N]
+      const xc = tf.clipByValue(xt, -T, T);
+      const p = select(rows, xc, xKnots);
+      // ξ measured from the bin's anchor knot (the knot nearer the origin, so that the tail bins
+      // keep float32 resolution near ±w), clamped to the bin.
+      const xi = tf.clipByValue(tf.div(tf.mul(p.sign, tf.sub(xc, p.anchorX)), p.dx), 0, 1);
+      const omxi = tf.sub(1, xi);
+      const t = tf.mul(xi, omxi);
+      const den = tf.add(p.slope, tf.mul(p.rho, t));
+      const num = tf.add(tf.mul(p.slope, tf.square(xi)), tf.mul(p.alphaNear, t));
+      const linear = tf.mul(this.initialSlope, tf.sub(xt, xc)); // beyond ±T
+      const yt = tf.add(tf.add(p.anchorY, tf.div(tf.mul(tf.mul(p.sign, p.dy), num), den)), linear);
+      // Eq. 17 in log form: log f' = 2·log δ + log γ − 2·log(δ + ρξ(1−ξ)).
+      const gamma = tf.add(
+        tf.add(tf.mul(p.alphaFar, tf.square(xi)), tf.mul(tf.mul(p.slope, 2), t)),
+        tf.mul(p.alphaNear, tf.square(omxi)),
+      );
+      const logd = tf.add(tf.mul(p.logSlope, 2), tf.log(tf.div(gamma, tf.square(den))));
+      return {
+        y: tf.reshape(tf.transpose(yt), x.shape),
+        logDerivative: tf.reshape(tf.transpose(logd), x.shape),
+      };
+    });
+  }
+
+  inverse(y: Tensor): Tensor {
+    this.checkShape(y, 'inverse');
+    return tf.tidy(() => {
+      const C = this.channels;
+      const { rows, yKnots, yLow, yHigh } = this.binTable();
+      const yt = tf.transpose(tf.reshape(y, [-1, C])); // [C, N]
+      // Explicit broadcast: tfjs's Maximum/Minimum gradients do not reduce broadcast inputs.
+      const yc = tf.minimum(tf.maximum(yt, tf.broadcastTo(yLow, yt.shape)), tf.broadcastTo(yHigh, yt.shape));
+      const p = select(rows, yc, yKnots);
+      // Solve a·ξ² + b·ξ + c = 0 for the bin's ξ (Eq. 16 multiplied out, divided by Δy), with
+      // r = |y − y_anchor|/Δy, and take the cancellation-free root 2c/(−b − √(b² − 4ac)).
+      const r = tf.clipByValue(tf.div(tf.mul(p.sign, tf.sub(yc, p.anchorY)), p.dy), 0, 1);
+      const rr = tf.mul(r, p.rho);
+      const a = tf.add(tf.sub(p.slope, p.alphaNear), rr);
+      const b = tf.sub(p.alphaNear, rr);
+      const c = tf.neg(tf.mul(p.slope, r));
+      const disc = tf.maximum(tf.sub(tf.square(b), tf.mul(tf.mul(a, c), 4)), DISC_FLOOR);
+      const xi = tf.clipByValue(tf.div(tf.mul(c, 2), tf.sub(tf.neg(b), tf.sqrt(disc))), 0, 1);
+      const linear = tf.div(tf.sub(yt, yc), this.initialSlope); // beyond the images of ±T
+      const xt = tf.add(tf.add(p.anchorX, tf.mul(tf.mul(p.sign, xi), p.dx)), linear);
+      return tf.reshape(tf.transpose(xt), y.shape);
+    });
+  }
+
+  /** Largest derivative over the whole real line for the current parameters (max over channels). */
+  maxDerivative(): number {
+    return Math.max(...this.maxDerivativePerChannel());
+  }
+
+  /**
+   * Supremum of f' over R for each channel: exact per bin (binMaxDerivative: endpoints and the
+   * real roots of the cubic numerator of f''), over the I inner bins, the two tail bins, and the
+   * linear extension beyond ±T, evaluated in float64 from the float32 bin parameters that the
+   * forward pass uses.
+   */
+  maxDerivativePerChannel(): number[] {
+    const stacked = tf.tidy(() => {
+      const { rows } = this.binTable();
+      return tf.stack([rows.slope, rows.alphaNear, rows.alphaFar]);
+    });
+    const [slope, near, far] = stacked.arraySync() as number[][][]; // 3 × [C][I+2]
+    stacked.dispose();
+    return Array.from({ length: this.channels }, (_, c) => {
+      let best = this.initialSlope;
+      const slopes = slope![c]!;
+      for (let k = 0; k < slopes.length; k++) {
+        const { value } = binMaxDerivative(slopes[k]!, near![c]![k]!, far![c]![k]!);
+        best = Math.max(best, value);
+      }
+      return best;
+    });
+  }
+
+  /** The current knots and slopes per channel (float64 copies of the float32 values used). */
+  knots(): RQKnots {
+    const [xk, yk, alpha, slope] = tf.tidy(() => {
+      const raw = this.rawParameters();
+      return [raw.xk, raw.yk, raw.alpha, raw.slope];
+    });
+    const out: RQKnots = {
+      x: xk!.arraySync() as number[][],
+      y: yk!.arraySync() as number[][],
+      alpha: alpha!.arraySync() as number[][],
+      slope: slope!.arraySync() as number[][],
+      tailSlope: this.initialSlope,
+      tailBound: this.tailBound,
+    };
+    for (const t of [xk, yk, alpha, slope]) t!.dispose();
+    return out;
+  }
+
+  /** Disposes the layer's variables. */
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+
+  private checkShape(t: Tensor, what: string): void {
+    if (t.rank < 2 || t.shape[t.rank - 1] !== this.channels) {
+      throw new Error(
+        `${this.descriptor.name}: ${what} expects [batch, ..., ${this.channels}], got [${t.shape.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
+   * The knots and per-bin slopes and derivatives of the box (App. C, with the decisions of
+   * docs/activation.md). xk, yk: [C, I+1]; alpha: [C, I+1]; slope (inner δ): [C, I].
+   */
+  private rawParameters(): { xk: Tensor; yk: Tensor; alpha: Tensor; slope: Tensor } {
+    const C = this.channels;
+    const I = this.bins;
+    const w = tf.reshape(tf.exp(tf.clipByValue(this.logWidth, Math.log(W_MIN), this.logWidthMax)), [C, 1]);
+    const bx = tf.softmax(this.thetaX); // widths, sum 1 (Eq. 27)
+    const slope = this.unconstrained ? tf.softplus(this.thetaY) : tf.sigmoid(this.thetaY); // δ = b̄y/b̄x (Eq. 28)
+    const zero = tf.zeros([C, 1]);
+    const cx = tf.concat([zero, tf.cumsum(bx, 1)], 1); // [C, I+1], 0 .. 1
+    const xk = tf.mul(tf.sub(tf.mul(cx, 2), 1), w); // Eq. 29
+    const by = tf.concat([zero, tf.cumsum(tf.mul(slope, bx), 1)], 1); // Eq. 30 with the leading zero
+    const byMax = tf.slice(by, [0, I], [C, 1]); // the cumsum of positives is largest at its end
+    const yk = tf.mul(tf.sub(tf.mul(by, 2), byMax), w); // Eq. 31
+    let alpha: Tensor;
+    if (this.unconstrained) alpha = tf.softplus(this.thetaA);
+    else if (this.variant === 'paper') alpha = tf.sigmoid(this.thetaA); // Eq. 32
+    else {
+      // Strict: every knot derivative in [h(max adjacent slope), 1); the outer knots ±w are
+      // adjacent to a tail bin of slope initialSlope.
+      const tail = tf.fill([C, 1], this.initialSlope);
+      const padded = tf.concat([tail, slope, tail], 1); // [C, I+2]
+      const adjacent = tf.maximum(tf.slice(padded, [0, 0], [C, I + 1]), tf.slice(padded, [0, 1], [C, I + 1]));
+      const floor = tf.mul(tf.mul(adjacent, tf.add(adjacent, 1)), 0.5); // h(δ) = δ(1+δ)/2
+      alpha = tf.add(floor, tf.mul(tf.sub(1, floor), tf.sigmoid(this.thetaA)));
+    }
+    return { xk, yk, alpha, slope };
+  }
+
+  /** Builds the per-bin table (call inside a tidy). */
+  private binTable(): BinTable {
+    const C = this.channels;
+    const I = this.bins;
+    const T = this.tailBound;
+    const beta = this.initialSlope;
+    const { xk, yk, alpha, slope } = this.rawParameters();
+    const col = (t: Tensor, i: number): Tensor => tf.slice(t, [0, i], [C, 1]);
+    const full = (v: number): Tensor => tf.fill([C, 1], v);
+    const x0 = col(xk, 0);
+    const xI = col(xk, I);
+    const y0 = col(yk, 0);
+    const yI = col(yk, I);
+    // Inner bins: widths and heights as differences of the float32 knots, so that a point
+    // between two knots has ξ ∈ [0, 1] exactly (rounding is monotone) and each bin ends exactly
+    // on the next knot. The shape parameter δ of Eq. 16-17 is s itself (= b̄y/b̄x exactly), so the
+    // strict bound holds for the formula as evaluated; Δy/Δx differs from s only by the rounding
+    // of the knots (relative ulp(x)/Δx, ~1e-6 for ordinary bins).
+    const dxIn = tf.sub(tf.slice(xk, [0, 1], [C, I]), tf.slice(xk, [0, 0], [C, I]));
+    const dyIn = tf.sub(tf.slice(yk, [0, 1], [C, I]), tf.slice(yk, [0, 0], [C, I]));
+    // Tail bins [−T, x⁽⁰⁾] and [x⁽ᴵ⁾, T]: slope β, so their far ends are y⁽⁰⁾ − β(T + x⁽⁰⁾) and
+    // y⁽ᴵ⁾ + β(T − x⁽ᴵ⁾); anchored at the inner knot (see elementwise).
+    const dxLeft = tf.add(x0, T);
+    const dxRight = tf.sub(T, xI);
+    const dyLeft = tf.mul(dxLeft, beta);
+    const dyRight = tf.mul(dxRight, beta);
+    const alphaAll = tf.concat([full(beta), alpha, full(beta)], 1); // [C, I+3]: −T, x⁽⁰⁾..x⁽ᴵ⁾, T
+    const left = tf.slice(alphaAll, [0, 0], [C, I + 2]); // derivative at each bin's left end
+    const right = tf.slice(alphaAll, [0, 1], [C, I + 2]);
+    const binSlope = tf.concat([full(beta), slope, full(beta)], 1);
+    // The left tail is evaluated mirrored (anchor at its right end x⁽⁰⁾, sign −1): its near end
+    // is the right one.
+    const leftOfInner = tf.slice(left, [0, 1], [C, I + 1]);
+    const rightOfInner = tf.slice(right, [0, 1], [C, I + 1]);
+    const alphaNear = tf.concat([col(right, 0), leftOfInner], 1);
+    const alphaFar = tf.concat([col(left, 0), rightOfInner], 1);
+    const anchorX = tf.concat([x0, tf.slice(xk, [0, 0], [C, I]), xI], 1);
+    const anchorY = tf.concat([y0, tf.slice(yk, [0, 0], [C, I]), yI], 1);
+    const dx = tf.concat([dxLeft, dxIn, dxRight], 1);
+    const dy = tf.concat([dyLeft, dyIn, dyRight], 1);
+    const rho = tf.sub(tf.add(alphaNear, alphaFar), tf.mul(binSlope, 2));
+    const sign = tf.concat([full(-1), tf.ones([C, I + 1])], 1);
+    const rows: Rows = { anchorX, dx, anchorY, dy, slope: binSlope, alphaNear, alphaFar, rho, sign, logSlope: tf.log(binSlope) };
+    return {
+      rows,
+      xKnots: xk,
+      yKnots: yk,
+      yLow: tf.sub(y0, dyLeft),
+      yHigh: tf.add(yI, dyRight),
+    };
+  }
+
+}
+
+/**
+ * Each element's bin parameters, one [C, N] tensor per row. The bin index of an element is the
+ * number of box knots ≤ its value (0 = left tail, I+1 = right tail), found by binary search on
+ * the host; each row is then picked by a custom-gradient op: forward copies row[c, index] per
+ * element, backward scatter-adds the incoming gradient into row[c, ·] (the exact adjoint). The
+ * index itself is piecewise constant in the value and the knots, so no gradient flows there.
+ * Nothing here is taped but the pick ops, whose gradients are plain host loops: valid on every
+ * backend (wasm has no UnsortedSegmentSum, the gradient of gather).
+ */
+function select(rows: Rows, v: Tensor, knots: Tensor): Rows {
+  const [C, N] = v.shape as [number, number];
+  const nk = knots.shape[1]!;
+  const index = binIndex(v.dataSync() as Float32Array, knots.dataSync() as Float32Array, C, N, nk);
+  const out = {} as Rows;
+  for (const name of ROW_NAMES) out[name] = pickRow(rows[name], index, C, N, nk + 1);
+  return out;
+}
+
+/** For each v[c, n], the number of knots[c, ·] (sorted ascending) that are ≤ v[c, n]. */
+function binIndex(v: Float32Array, knots: Float32Array, C: number, N: number, nk: number): Int32Array {
+  const index = new Int32Array(C * N);
+  for (let c = 0; c < C; c++) {
+    const k0 = c * nk;
+    for (let n = 0; n < N; n++) {
+      const x = v[c * N + n]!;
+      let lo = 0;
+      let hi = nk;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (knots[k0 + mid]! <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      index[c * N + n] = lo;
+    }
+  }
+  return index;
+}
+
+/** row [C, bins] -> [C, N] with out[c, n] = row[c, index[c, n]]; gradient: scatter-add. */
+function pickRow(row: Tensor, index: Int32Array, C: number, N: number, bins: number): Tensor {
+  const pick = tf.customGrad((...args: unknown[]) => {
+    const values = (args[0] as Tensor).dataSync() as Float32Array;
+    const out = new Float32Array(C * N);
+    for (let c = 0; c < C; c++) {
+      const r0 = c * bins;
+      for (let n = c * N, end = n + N; n < end; n++) out[n] = values[r0 + index[n]!]!;
+    }
+    const gradFunc = (dy: Tensor): Tensor => {
+      const g = dy.dataSync() as Float32Array;
+      const acc = new Float64Array(C * bins); // float64 accumulation of up to N terms per bin
+      for (let c = 0; c < C; c++) {
+        const r0 = c * bins;
+        for (let n = c * N, end = n + N; n < end; n++) acc[r0 + index[n]!]! += g[n]!;
+      }
+      return tf.tensor2d(Float32Array.from(acc), [C, bins]);
+    };
+    return { value: tf.tensor2d(out, [C, N]), gradFunc };
+  });
+  return pick(row);
+}
