@@ -40,9 +40,10 @@ describe('LiveChartController', () => {
   it('redraws at most once per animation frame, with update("none"), however many points arrive', () => {
     const { controller, chart, frames } = setup();
     controller.setSeries([{ label: 'a', color: 'red' }]);
+    for (let i = 1; i <= 3; i++) controller.push(0, i, 0); // past the few-points stage
     frames.frame();
     const before = chart.updates.length;
-    for (let i = 1; i <= 10_000; i++) controller.push(0, i, Math.sin(i));
+    for (let i = 4; i <= 10_000; i++) controller.push(0, i, Math.sin(i));
     expect(chart.updates.length).toBe(before);
     expect(frames.pending).toBe(1);
     frames.frame();

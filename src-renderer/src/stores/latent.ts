@@ -136,6 +136,12 @@ export const useLatentStore = defineStore('latent', () => {
     }
   }
 
+  /** The examples datasetInfo returns come from the train split. */
+  function pickExample(i: number): void {
+    split.value = 'train';
+    index.value = i;
+  }
+
   function setLevel(i: number, patch: Partial<LevelControl>): void {
     levels.value = levels.value.map((l, j) => (j === i ? { ...l, ...patch } : l));
   }
@@ -185,6 +191,7 @@ export const useLatentStore = defineStore('latent', () => {
     loadExamples,
     refreshAll,
     setLevel,
+    pickExample,
     browse,
     reseed,
   };

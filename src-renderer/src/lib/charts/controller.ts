@@ -151,8 +151,7 @@ export class LiveChartController {
     this.cancelScheduled();
     this.lastFlush = this.now();
     this.colourBySign();
-    this.markSparse();
-    this.chart.update('none');
+    this.chart.update(this.markSparse() ? undefined : 'none');
     for (const listener of this.flushListeners) listener();
   }
 
@@ -173,12 +172,22 @@ export class LiveChartController {
     this.timer = null;
   }
 
-  /** A series of one or two points draws no line: show its points until it has more. */
-  private markSparse(): void {
+  /**
+   * A series of one or two points draws no line: show its points until it has more. Returns
+   * whether a radius changed: Chart.js keeps point options shared across `update('none')`,
+   * so that (rare) redraw must be a full one.
+   */
+  private markSparse(): boolean {
+    let changed = false;
     this.specs.forEach((spec, i) => {
       const dataset = this.chart.data.datasets[i];
-      if (dataset) dataset.pointRadius = spec.markers || (this.series[i]?.length ?? 0) < 3 ? 2.5 : 0;
+      const radius = spec.markers || (this.series[i]?.length ?? 0) < 3 ? 2.5 : 0;
+      if (dataset && dataset.pointRadius !== radius) {
+        dataset.pointRadius = radius;
+        changed = true;
+      }
     });
+    return changed;
   }
 
   private colourBySign(): void {
