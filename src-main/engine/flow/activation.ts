@@ -1,11 +1,11 @@
 /**
- * Builds each block's f_act. The rational-quadratic activation (layers/rqActivation.ts, written
- * separately) is linear with slope β at initialisation; until it is available the temporary
- * LinearActivation (y = β·x) stands in with the same initial map.
+ * Builds each block's f_act: the monotonic rational-quadratic activation (layers/rqActivation.ts,
+ * Eq. 16–17, App. C), per-channel parameters over the last axis, linear with slope β at
+ * initialisation (its `initialSlope`, which the blockwise initialisation inverts).
  */
 import type { ModelConfig } from '../../../src-shared/config';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
-import { LinearActivation } from './layers/linearAct';
+import { RQActivation } from './layers/rqActivation';
 import type { Bijection } from './types';
 
 export type ActivationLayer = Bijection & {
@@ -14,13 +14,21 @@ export type ActivationLayer = Bijection & {
   readonly initialSlope: number;
 };
 
+/** `variableName` prefixes the layer's variables (`flow1/L1.B1.act` → `flow1/L1.B1.act/theta_x`). */
 export function createActivation(
   descriptor: LayerDescriptor,
   channels: number,
   config: ModelConfig,
-  variablePrefix: string,
+  variableName: string,
 ): ActivationLayer {
-  void channels;
-  void variablePrefix;
-  return new LinearActivation(descriptor, config.beta);
+  return new RQActivation({
+    descriptor,
+    channels,
+    bins: config.activation.bins,
+    variant: config.activation.variant,
+    tailBound: config.activation.tailBound,
+    beta: config.beta,
+    unconstrained: config.ablation.unconstrained,
+    name: variableName,
+  });
 }
