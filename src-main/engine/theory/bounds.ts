@@ -9,6 +9,7 @@ import { DEQUANTISATION_VARIANCE } from './gaussian';
 import { ImageDft } from './fft64';
 import { MomentAccumulator } from './moments';
 import { type GaussianBound, SpectralAccumulator, ppcaFromCovariance } from './ppca';
+import { type Moments, gaussianCrossEntropy } from './heldOut';
 import { QlfAccumulator, qlfLiteralLogEigenSum, qlfLogEigenSum } from './qlf';
 
 /** Largest d for which the exact d × d covariance is used by default (3 × 32 × 32). */
@@ -41,6 +42,11 @@ export interface BoundsOptions {
   onProgress?: (progress: BoundsProgress) => void;
   /** Checked between batches. */
   signal?: AbortSignal;
+  /**
+   * Moments of another split (the training split): the Gaussian fitted there is also evaluated
+   * on this one (`heldOutPpcaBpd`, exact method only).
+   */
+  heldOutFit?: Moments;
 }
 
 export interface BoundsResult {
@@ -51,6 +57,8 @@ export interface BoundsResult {
   stationaryPpcaBpd: number;
   /** Eq. 6 under the translation-averaged, dequantised per-image auto-correlation. */
   qlfBpd: number;
+  /** The training split's Gaussian evaluated on this split (when `heldOutFit` was given). */
+  heldOutPpcaBpd?: number;
   /** Eq. 6 read literally, S = (k − μ)(k − μ)ᵀ + I/12: finite but ≈ 0.2546 bpd for any data. */
   qlfLiteralBpd: number;
   dims: number;
@@ -127,8 +135,16 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
 
   const stationary = spectral.bound(DEQUANTISATION_VARIANCE);
   let ppca: GaussianBound = stationary;
-  if (method === 'exact') ppca = ppcaFromCovariance(moments.covariance(), dims, DEQUANTISATION_VARIANCE);
+  let heldOut: number | undefined;
+  if (method === 'exact') {
+    const cov = moments.covariance();
+    ppca = ppcaFromCovariance(cov, dims, DEQUANTISATION_VARIANCE);
+    if (options.heldOutFit) heldOut = gaussianCrossEntropy(options.heldOutFit, { mean, cov }, dims, DEQUANTISATION_VARIANCE).bpd;
+  } else if (options.heldOutFit) {
+    throw new Error('bounds: the held-out PPCA value needs the exact method (d ≤ exactMaxDims)');
+  }
   return {
+    ...(heldOut !== undefined ? { heldOutPpcaBpd: heldOut } : {}),
     ppcaBpd: ppca.bpd,
     ppcaMethod: method,
     stationaryPpcaBpd: stationary.bpd,
@@ -138,6 +154,19 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
     count: moments.count,
     estimator: describeEstimators(method),
   };
+}
+
+/** Mean and covariance of a split by one exact streaming pass (the fit for `heldOutFit`). */
+export async function streamMoments(source: ImageSource, onProgress?: (done: number) => void, signal?: AbortSignal): Promise<Moments & { count: number }> {
+  const [h, w, c] = checkShape(source.shape, source.bits);
+  const moments = new MomentAccumulator(h * w * c, 'tensor', 2 ** (source.bits - 1));
+  for await (const batch of source.batches()) {
+    throwIfAborted(signal);
+    moments.addIntegers(batch.data, batch.n, source.bits);
+    onProgress?.(moments.count);
+  }
+  if (moments.count === 0) throw new Error('bounds: the dataset split has no examples');
+  return { mean: moments.mean(), cov: moments.covariance(), count: moments.count };
 }
 
 /** Pass-1 sums without a Gram matrix (the stationary method needs only the mean). */

@@ -8,7 +8,7 @@ import { openDataset } from '../../data';
 import { ProgressTracker } from '../../data/progress';
 import type { Dataset, ProgressUpdate, Split } from '../../data/types';
 import { initBackend } from '../backend';
-import { type BoundsResult, type ImageSource, type PpcaMethod, computeBounds } from './bounds';
+import { type BoundsResult, type ImageSource, type PpcaMethod, computeBounds, streamMoments } from './bounds';
 
 /** Examples per batch read from the dataset (8-bit 32×32×3: 1.5 MB). */
 const BATCH_SIZE = 512;
@@ -42,6 +42,8 @@ export interface BoundsRequest {
   split: Split;
   limit?: number;
   method?: PpcaMethod | 'auto';
+  /** Also evaluate the training split's Gaussian on this (test) split: `heldOutPpcaBpd`. */
+  heldOut?: boolean;
   onProgress?: (update: ProgressUpdate) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
@@ -59,6 +61,7 @@ export interface BoundsReport {
 
 export async function runBounds(request: BoundsRequest): Promise<BoundsReport> {
   const started = performance.now();
+  if (request.heldOut && request.split !== 'test') throw new Error('the held-out PPCA value is for the test split (the fit is the training split)');
   const backend = await initBackend();
   const dataset = await openDataset(request.data, {
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
@@ -67,6 +70,13 @@ export async function runBounds(request: BoundsRequest): Promise<BoundsReport> {
   });
   try {
     const source = datasetImageSource(dataset, request.split, request.limit);
+    let heldOutFit;
+    if (request.heldOut) {
+      const train = datasetImageSource(dataset, 'train');
+      const fitTracker = new ProgressTracker('bounds 0/2: train fit', train.total ?? null, request.onProgress);
+      heldOutFit = await streamMoments(train, (done) => fitTracker.update(done), request.signal);
+      fitTracker.finish();
+    }
     // One tracker per pass, started when its pass starts (so each pass gets its own rate).
     const tasks = { 1: 'bounds 1/2: moments', 2: 'bounds 2/2: spectra' } as const;
     let tracker: ProgressTracker | null = null;
@@ -82,6 +92,7 @@ export async function runBounds(request: BoundsRequest): Promise<BoundsReport> {
         else tracker.update(p.done);
       },
       ...(request.signal ? { signal: request.signal } : {}),
+      ...(heldOutFit ? { heldOutFit } : {}),
     });
     const bounds: Bounds = {
       ppcaBpd: detail.ppcaBpd,

@@ -5,10 +5,11 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend';
-import { arraySource, computeBounds } from '../../../src-main/engine/theory/bounds';
+import { arraySource, computeBounds, streamMoments } from '../../../src-main/engine/theory/bounds';
+import { gaussianCrossEntropy } from '../../../src-main/engine/theory/heldOut';
 import { MomentAccumulator } from '../../../src-main/engine/theory/moments';
 import { ppcaFromCovariance } from '../../../src-main/engine/theory/ppca';
-import { gaussian, rng, symmetricEigenvalues } from './helpers/reference64';
+import { gaussian, inverseAndLogAbsDet, rng, symmetricEigenvalues } from './helpers/reference64';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -169,5 +170,45 @@ describe('stationary (DFT) bound', () => {
     const forced = await computeBounds(arraySource(shifted, shape, 8), { method: 'stationary' });
     expect(forced.ppcaMethod).toBe('stationary');
     expect(forced.ppcaBpd).toBeCloseTo(invariant.ppcaBpd, 10);
+  });
+});
+
+describe('held-out PPCA (train fit evaluated on another split)', () => {
+  /** Correlated 8-bit vectors, d = 6, with a split-dependent shift. */
+  function split(n: number, seed: number, shift: number): Uint8Array {
+    const normal = gaussian(rng(seed));
+    const out = new Uint8Array(n * 6);
+    for (let e = 0; e < n; e++) {
+      const g = Array.from({ length: 3 }, normal);
+      for (let i = 0; i < 6; i++) out[e * 6 + i] = Math.max(0, Math.min(255, Math.round(120 + shift + 30 * g[i % 3]! + 10 * g[(i + 1) % 3]! + 5 * normal())));
+    }
+    return out;
+  }
+
+  it('is the cross-entropy, computed with an explicit inverse here', async () => {
+    const shape = [2, 3, 1];
+    const fit = await streamMoments(arraySource(split(800, 1, 0), shape, 8));
+    const test = await streamMoments(arraySource(split(300, 2, 7), shape, 8));
+    const d = 6;
+    const result = gaussianCrossEntropy(fit, test, d, 1 / 12);
+    const sigma = Float64Array.from(fit.cov);
+    for (let i = 0; i < d; i++) sigma[i * d + i]! += 1 / 12;
+    const { inverse, logAbsDet } = inverseAndLogAbsDet(sigma, d);
+    let trace = 0;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        const b = test.cov[j * d + i]! + (i === j ? 1 / 12 : 0) + (test.mean[j]! - fit.mean[j]!) * (test.mean[i]! - fit.mean[i]!);
+        trace += inverse[i * d + j]! * b;
+      }
+    }
+    const expected = (0.5 * (d * Math.log(2 * Math.PI) + logAbsDet + trace)) / (d * Math.LN2);
+    expect(result.bpd).toBeCloseTo(expected, 10);
+
+    // Through computeBounds, and never below the split's own optimum (Gibbs' inequality).
+    const bounds = await computeBounds(arraySource(split(300, 2, 7), shape, 8), { heldOutFit: fit });
+    expect(bounds.heldOutPpcaBpd).toBeCloseTo(expected, 10);
+    expect(bounds.heldOutPpcaBpd!).toBeGreaterThan(bounds.ppcaBpd);
+    // A split evaluated under its own fit gives its own optimum.
+    expect(gaussianCrossEntropy(test, test, d, 1 / 12).bpd).toBeCloseTo(bounds.ppcaBpd, 10);
   });
 });
