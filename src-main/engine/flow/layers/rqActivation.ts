@@ -89,9 +89,6 @@ interface BinTable {
   /** x⁽⁰⁾..x⁽ᴵ⁾ and y⁽⁰⁾..y⁽ᴵ⁾, [C, I+1]: an element lies in bin #(knots ≤ it). */
   xKnots: Tensor;
   yKnots: Tensor;
-  /** y at −T and at T per channel, [C, 1]. */
-  yLow: Tensor;
-  yHigh: Tensor;
 }
 
 export class RQActivation implements Bijection {
@@ -185,20 +182,22 @@ export class RQActivation implements Bijection {
     this.checkShape(x, 'forward');
     return tf.tidy(() => {
       const C = this.channels;
-      const T = this.tailBound;
       const { rows, xKnots } = this.binTable();
       const xt = tf.transpose(tf.reshape(x, [-1, C])); // [C, N]
-      const xc = tf.clipByValue(xt, -T, T);
-      const p = select(rows, xc, xKnots);
-      // ξ measured from the bin's anchor knot (the knot nearer the origin, so that the tail bins
-      // keep float32 resolution near ±w), clamped to the bin.
-      const xi = tf.clipByValue(tf.div(tf.mul(p.sign, tf.sub(xc, p.anchorX)), p.dx), 0, 1);
+      const p = select(rows, xt, xKnots);
+      // Distance from the bin's anchor knot (the knot nearer the origin: the tail bins keep
+      // float32 resolution next to ±w) along the bin. Inside the bin u ∈ [0, Δx] exactly (float
+      // rounding is monotone); beyond ±T (tail bins only) the overshoot u − Δx continues the map
+      // linearly with the far-end slope.
+      const u = tf.mul(p.sign, tf.sub(xt, p.anchorX));
+      const xi = tf.clipByValue(tf.div(u, p.dx), 0, 1);
+      const overshoot = tf.relu(tf.sub(u, p.dx));
       const omxi = tf.sub(1, xi);
       const t = tf.mul(xi, omxi);
       const den = tf.add(p.slope, tf.mul(p.rho, t));
       const num = tf.add(tf.mul(p.slope, tf.square(xi)), tf.mul(p.alphaNear, t));
-      const linear = tf.mul(this.initialSlope, tf.sub(xt, xc)); // beyond ±T
-      const yt = tf.add(tf.add(p.anchorY, tf.div(tf.mul(tf.mul(p.sign, p.dy), num), den)), linear);
+      const along = tf.add(tf.div(tf.mul(p.dy, num), den), tf.mul(overshoot, this.initialSlope));
+      const yt = tf.add(p.anchorY, tf.mul(p.sign, along));
       // Eq. 17 in log form: log f' = 2·log δ + log γ − 2·log(δ + ρξ(1−ξ)).
       const gamma = tf.add(
         tf.add(tf.mul(p.alphaFar, tf.square(xi)), tf.mul(tf.mul(p.slope, 2), t)),
@@ -216,22 +215,23 @@ export class RQActivation implements Bijection {
     this.checkShape(y, 'inverse');
     return tf.tidy(() => {
       const C = this.channels;
-      const { rows, yKnots, yLow, yHigh } = this.binTable();
+      const { rows, yKnots } = this.binTable();
       const yt = tf.transpose(tf.reshape(y, [-1, C])); // [C, N]
-      // Explicit broadcast: tfjs's Maximum/Minimum gradients do not reduce broadcast inputs.
-      const yc = tf.minimum(tf.maximum(yt, tf.broadcastTo(yLow, yt.shape)), tf.broadcastTo(yHigh, yt.shape));
-      const p = select(rows, yc, yKnots);
-      // Solve a·ξ² + b·ξ + c = 0 for the bin's ξ (Eq. 16 multiplied out, divided by Δy), with
-      // r = |y − y_anchor|/Δy, and take the cancellation-free root 2c/(−b − √(b² − 4ac)).
-      const r = tf.clipByValue(tf.div(tf.mul(p.sign, tf.sub(yc, p.anchorY)), p.dy), 0, 1);
+      const p = select(rows, yt, yKnots);
+      // Solve a·ξ² + b·ξ + c = 0 for the bin's ξ (Eq. 16 multiplied out and divided by Δy, with
+      // r = |y − y_anchor|/Δy ∈ [0, 1]) by the cancellation-free root 2c/(−b − √(b² − 4ac)).
+      // Beyond the images of ±T the overshoot continues linearly, as in the forward pass.
+      const v = tf.mul(p.sign, tf.sub(yt, p.anchorY));
+      const r = tf.clipByValue(tf.div(v, p.dy), 0, 1);
+      const overshoot = tf.relu(tf.sub(v, p.dy));
       const rr = tf.mul(r, p.rho);
       const a = tf.add(tf.sub(p.slope, p.alphaNear), rr);
       const b = tf.sub(p.alphaNear, rr);
       const c = tf.neg(tf.mul(p.slope, r));
       const disc = tf.maximum(tf.sub(tf.square(b), tf.mul(tf.mul(a, c), 4)), DISC_FLOOR);
       const xi = tf.clipByValue(tf.div(tf.mul(c, 2), tf.sub(tf.neg(b), tf.sqrt(disc))), 0, 1);
-      const linear = tf.div(tf.sub(yt, yc), this.initialSlope); // beyond the images of ±T
-      const xt = tf.add(tf.add(p.anchorX, tf.mul(tf.mul(p.sign, xi), p.dx)), linear);
+      const along = tf.add(tf.mul(xi, p.dx), tf.div(overshoot, this.initialSlope));
+      const xt = tf.add(p.anchorX, tf.mul(p.sign, along));
       return tf.reshape(tf.transpose(xt), y.shape);
     });
   }
@@ -374,8 +374,6 @@ export class RQActivation implements Bijection {
       rows,
       xKnots: xk,
       yKnots: yk,
-      yLow: tf.sub(y0, dyLeft),
-      yHigh: tf.add(yI, dyRight),
     };
   }
 
