@@ -55,6 +55,18 @@ describe('App shell', () => {
     expect(wrapper.find('[data-testid="notice"]').exists()).toBe(false);
   });
 
+  it('keeps the engine log, warnings counted', async () => {
+    mounted = await mountWithEngine(App);
+    const { wrapper, engine, tick } = mounted;
+    engine.bridge.emit('log', { level: 'warn', source: 'data', message: 'skipped broken.png: not an image' });
+    engine.bridge.emit('log', { level: 'debug', source: 'train', message: 'step timing' });
+    await tick();
+    const panel = wrapper.get('[data-testid="log-panel"]');
+    expect(panel.text()).toContain('(1, 1 warning)');
+    expect(panel.text()).toContain('skipped broken.png: not an image');
+    expect(panel.text()).not.toContain('step timing');
+  });
+
   it('says so when the engine cannot be reached instead of a blank screen', async () => {
     const engine = new FakeEngine();
     engine.bridge.handlers.getBackendInfo = () => {

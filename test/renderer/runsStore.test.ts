@@ -44,6 +44,32 @@ describe('runs store', () => {
     expect(runs.active).toEqual([]);
   });
 
+  it('continues a stopped run from its folder, keeping its history', async () => {
+    const { engine } = freshApp();
+    const runs = useRunsStore();
+    runs.attach();
+    const old = engine.addRun('toy2d', 40, 'stopped');
+    await runs.open({ runDir: old.summary.runDir });
+    engine.bridge.handlers.startTraining = ({ runDir, resume, overrides }) => {
+      expect({ runDir, resume }).toEqual({ runDir: old.summary.runDir, resume: true });
+      old.summary = { ...old.summary, state: 'running', totalSteps: overrides.train?.steps ?? 0 };
+      return { run: old.summary, layers: old.layers, config: old.config };
+    };
+    expect(await runs.continueRun(100)).toBe(true);
+    expect(runs.summary).toMatchObject({ state: 'running', totalSteps: 100 });
+    expect(runs.history.length).toBe(40);
+    engine.tick(old.summary.runId, 2);
+    expect(runs.history.last?.step).toBe(42);
+
+    engine.bridge.handlers.startTraining = () => {
+      throw new Error('no checkpoint in runs/run-1');
+    };
+    engine.setState(old, 'stopped');
+    expect(await runs.continueRun(200)).toBe(false);
+    expect(runs.continueError).toBe('Could not continue the run: no checkpoint in runs/run-1');
+    expect(runs.startError).toBeNull();
+  });
+
   it('ignores metrics of other runs', async () => {
     const { engine } = freshApp();
     const runs = useRunsStore();

@@ -102,6 +102,8 @@ export const useRunsStore = defineStore('runs', () => {
   const controlling = ref<ControlAction | null>(null);
   /** Why the last start failed, shown next to the Start button that was pressed. */
   const startError = ref<string | null>(null);
+  /** Why continuing the run on screen failed (shown beside its Continue button). */
+  const continueError = ref<string | null>(null);
 
   /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
   let buffered: { runId: string; record: MetricsRecord }[] | null = null;
@@ -228,13 +230,16 @@ export const useRunsStore = defineStore('runs', () => {
     return false;
   }
 
-  async function start(preset: PresetName, overrides: RunOverrides): Promise<boolean> {
+  async function start(preset: PresetName, overrides: RunOverrides, resumeFrom?: string): Promise<boolean> {
     starting.value = true;
     startError.value = null;
     buffered = [];
     try {
-      const result = await connection.get().invoke('startTraining', { preset, overrides });
+      const where = resumeFrom ? { runDir: resumeFrom, resume: true } : {};
+      const result = await connection.get().invoke('startTraining', { preset, overrides, ...where });
       setCurrent({ summary: result.run, config: result.config, layers: result.layers }, []);
+      // A resumed run has a past: bring its history back (records it will redo are replaced).
+      if (resumeFrom) await open({ runId: result.run.runId });
       return true;
     } catch (e) {
       buffered = null;
@@ -243,6 +248,19 @@ export const useRunsStore = defineStore('runs', () => {
     } finally {
       starting.value = false;
     }
+  }
+
+  /** Continues the run on screen from its last checkpoint, up to `totalSteps` in all. */
+  async function continueRun(totalSteps: number): Promise<boolean> {
+    const s = summary.value;
+    if (!s || isLive(s.state)) return false;
+    continueError.value = null;
+    const ok = await start(s.preset, { train: { steps: totalSteps } }, s.runDir);
+    if (!ok) {
+      continueError.value = startError.value?.replace('start training', 'continue the run') ?? null;
+      startError.value = null;
+    }
+    return ok;
   }
 
   async function control(action: ControlAction): Promise<void> {
@@ -300,6 +318,7 @@ export const useRunsStore = defineStore('runs', () => {
     starting,
     controlling,
     startError,
+    continueError,
     summary,
     isToy,
     live,
@@ -312,6 +331,7 @@ export const useRunsStore = defineStore('runs', () => {
     open,
     restore,
     start,
+    continueRun,
     control,
     computeBounds,
   };
