@@ -16,7 +16,7 @@ import type { MetricsRecord } from '../../../src-shared/protocol';
 import { encodePng, parseDataSpec } from '../../data';
 import type { Dataset, OpenOptions } from '../../data/types';
 import { RunManager } from '../runs/runManager';
-import { type Rgb, type Series, renderLineChart } from './plot';
+import { type ChartOptions, type Rgb, type Series, renderLineChart } from './plot';
 
 export interface AblationVariant {
   name: string;
@@ -200,17 +200,17 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
 
   const nllPlot = join(outDir, 'nll.png');
   const variancePlot = join(outDir, 'variance.png');
-  await writeChart(nllPlot, outcomes.map((o) => ({ name: o.variant.name, color: o.variant.color, points: o.nll.map((p) => ({ x: p.step, y: p.value })) })), false);
-  await writeChart(variancePlot, outcomes.map((o) => ({ name: o.variant.name, color: o.variant.color, points: o.variance.map((p) => ({ x: p.step, y: p.value })) })), true);
+  await writeChart(nllPlot, outcomes.map((o) => ({ name: o.variant.name, color: o.variant.color, points: o.nll.map((p) => ({ x: p.step, y: p.value })) })), { yClipQuantile: 0.98 });
+  await writeChart(variancePlot, outcomes.map((o) => ({ name: o.variant.name, color: o.variant.color, points: o.variance.map((p) => ({ x: p.step, y: p.value })) })), { logY: true });
   const reportPath = join(outDir, 'ablation.md');
   writeFileSync(reportPath, ablationReport(outcomes, { data: options.data, preset, steps: options.steps, seed, unit }));
   return { outcomes, reportPath, nllPlot, variancePlot, unit };
 }
 
-async function writeChart(path: string, series: Series[], logY: boolean): Promise<void> {
-  const drawable = series.filter((s) => s.points.some((p) => Number.isFinite(p.y) && (!logY || p.y > 0)));
+async function writeChart(path: string, series: Series[], options: ChartOptions): Promise<void> {
+  const drawable = series.filter((s) => s.points.some((p) => Number.isFinite(p.y) && (!options.logY || p.y > 0)));
   if (drawable.length === 0) return;
-  const chart = renderLineChart(drawable, { logY });
+  const chart = renderLineChart(drawable, options);
   const png = await encodePng({ data: chart.data, shape: [chart.height, chart.width, 3], bits: 8 });
   writeFileSync(path, Buffer.from(png.base64, 'base64'));
 }

@@ -19,6 +19,11 @@ export interface ChartOptions {
   height?: number;
   /** Plot log10(y) (all plotted y must then be > 0). */
   logY?: boolean;
+  /**
+   * Top of the y axis at this quantile of the plotted values (e.g. 0.98), so that a few early
+   * spikes do not flatten the rest; lines above it are clipped at the frame.
+   */
+  yClipQuantile?: number;
 }
 
 export interface Chart {
@@ -91,12 +96,17 @@ class Canvas {
     readonly height: number,
   ) {
     this.data = new Uint8Array(width * height * 3).fill(255);
+    this.clip = [0, 0, width - 1, height - 1];
   }
+
+  /** Drawing is limited to this rectangle (x0, y0, x1, y1), inclusive. */
+  clip: [number, number, number, number];
 
   set(x: number, y: number, c: Rgb): void {
     const xi = Math.round(x);
     const yi = Math.round(y);
-    if (xi < 0 || yi < 0 || xi >= this.width || yi >= this.height) return;
+    const [x0, y0, x1, y1] = this.clip;
+    if (xi < x0 || yi < y0 || xi > x1 || yi > y1) return;
     const i = (yi * this.width + xi) * 3;
     this.data[i] = c[0];
     this.data[i + 1] = c[1];
@@ -145,7 +155,13 @@ export function renderLineChart(series: readonly Series[], options: ChartOptions
   const finite = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!options.logY || p.y > 0));
   if (finite.length === 0) throw new Error('chart: no finite points to plot');
   let [xMin, xMax] = [Math.min(...finite.map((p) => p.x)), Math.max(...finite.map((p) => p.x))];
-  let [yMin, yMax] = [Math.min(...finite.map((p) => transform(p.y))), Math.max(...finite.map((p) => transform(p.y)))];
+  const ys = finite.map((p) => transform(p.y)).sort((a, b) => a - b);
+  let yMin = ys[0]!;
+  let yMax = ys[ys.length - 1]!;
+  if (options.yClipQuantile !== undefined) {
+    if (!(options.yClipQuantile > 0 && options.yClipQuantile <= 1)) throw new Error(`chart: yClipQuantile must be in (0, 1], got ${options.yClipQuantile}`);
+    yMax = ys[Math.min(ys.length - 1, Math.floor(options.yClipQuantile * (ys.length - 1)))]!;
+  }
   if (xMax === xMin) [xMin, xMax] = [xMin - 1, xMax + 1];
   if (yMax === yMin) [yMin, yMax] = [yMin - 1, yMax + 1];
   const pad = (yMax - yMin) * 0.05;
@@ -178,6 +194,7 @@ export function renderLineChart(series: readonly Series[], options: ChartOptions
   canvas.line(left, top, left, bottom, AXIS);
   canvas.line(left, bottom, right, bottom, AXIS);
 
+  canvas.clip = [left, top - 1, right + 1, bottom];
   for (const s of series) {
     let previous: [number, number] | null = null;
     for (const p of s.points) {

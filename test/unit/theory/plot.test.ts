@@ -50,6 +50,15 @@ describe('renderLineChart', () => {
     expect(logTicks(0, 1).map((t) => Number((10 ** t).toFixed(6)))).toEqual([1, 2, 5, 10]);
   });
 
+  it('clips early spikes at a quantile of the values', () => {
+    const points = Array.from({ length: 100 }, (_, x) => ({ x, y: x < 2 ? 1000 : 5 - x / 100 }));
+    const chart = renderLineChart([{ name: 's', color: red, points }], { yClipQuantile: 0.95, width: 300, height: 200 });
+    expect(chart.yRange[1]).toBeLessThan(6);
+    // Nothing is drawn above the frame's top.
+    for (let y = 0; y < 10; y++) for (let x = 0; x < 300; x++) expect(pixel(chart, x, y)).not.toEqual([...red]);
+    expect(() => renderLineChart([{ name: 's', color: red, points }], { yClipQuantile: 2 })).toThrow(/yClipQuantile/);
+  });
+
   it('nice ticks and clear errors', () => {
     expect(niceTicks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(niceTicks(0.013, 0.048)).toEqual([0.02, 0.03, 0.04]);
