@@ -15,19 +15,24 @@ function flatOutput(model: FlowModel, x: Tensor): Tensor {
 
 /**
  * J (d × d, row-major, float64) of x ↦ flat latents at a single example x ([1, ...shape]).
- * Example i of a batch of d copies of x receives cotangent e_i, so the input gradient of
- * example i is row i of J.
+ * Example i of a batch of copies of x receives cotangent e_i, so the input gradient of
+ * example i is row i of J. Rows are computed `chunk` at a time to bound memory (the wasm
+ * heap cannot hold hundreds of copies of a model's activations).
  */
-export function fullJacobian(model: FlowModel, x: Tensor): Float64Array {
+export function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Float64Array {
   const d = x.size;
-  const rows = tf.tidy(() => {
-    const replicated = tf.tile(x, [d, ...Array<number>(x.rank - 1).fill(1)]);
-    const eye = tf.eye(d);
-    const g = tf.grad((input: Tensor) => tf.sum(tf.mul(flatOutput(model, input), eye)))(replicated);
-    return tf.reshape(g, [d, d]);
-  });
-  const out = Float64Array.from(rows.dataSync());
-  rows.dispose();
+  const out = new Float64Array(d * d);
+  for (let start = 0; start < d; start += chunk) {
+    const rows = Math.min(chunk, d - start);
+    const block = tf.tidy(() => {
+      const replicated = tf.tile(x, [rows, ...Array<number>(x.rank - 1).fill(1)]);
+      const cotangent = tf.slice(tf.eye(d), [start, 0], [rows, d]);
+      const g = tf.grad((input: Tensor) => tf.sum(tf.mul(flatOutput(model, input), cotangent)))(replicated);
+      return tf.reshape(g, [rows, d]);
+    });
+    out.set(block.dataSync(), start * d);
+    block.dispose();
+  }
   return out;
 }
 

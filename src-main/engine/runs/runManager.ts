@@ -61,11 +61,22 @@ export class RunManager {
     } else {
       config = resolveRunConfig(options.preset, options.overrides);
       folder = new RunFolder(options.runDir ? resolve(options.runDir) : newRunDir(this.runsRoot, options.preset));
-      folder.create(config);
+      if (folder.exists()) throw new Error(`${folder.dir} already holds a run (config.json exists); resume it or choose another folder`);
     }
+    // Everything that can fail on bad input fails before anything is written.
     const dataset = await this.openDataset(config.data);
     checkDataMatchesModel(dataset, config);
     const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
+    if (options.resume) {
+      // A resumed run keeps its config; only its length may change (to extend a finished run).
+      const steps = options.overrides.train?.steps;
+      if (steps !== undefined && steps !== config.train.steps) {
+        config = { ...config, train: { ...config.train, steps } };
+        folder.writeConfig(config);
+      }
+    } else {
+      folder.create(config);
+    }
     writeFileAtomic(join(folder.dir, 'layers.json'), `${JSON.stringify(model.layers)}\n`);
     const runId = `run-${this.nextId++}-${folder.name}`;
     const trainer = new Trainer({

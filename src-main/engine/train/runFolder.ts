@@ -73,6 +73,11 @@ export class RunFolder {
     writeFileAtomic(this.configPath, `${JSON.stringify(config, null, 2)}\n`);
   }
 
+  /** Replaces the config of an existing run (resuming with more steps). */
+  writeConfig(config: RunConfig): void {
+    writeFileAtomic(this.configPath, `${JSON.stringify(RunConfigSchema.parse(config), null, 2)}\n`);
+  }
+
   readConfig(): RunConfig {
     if (!existsSync(this.configPath)) throw new Error(`${this.dir} is not a run folder (no config.json)`);
     let raw: unknown;
