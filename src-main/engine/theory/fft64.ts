@@ -178,8 +178,11 @@ export function dft(re: ArrayLike<number>, im?: ArrayLike<number>): { re: Float6
 export class ImageDft {
   private readonly rowPlan: FftPlan;
   private readonly colPlan: FftPlan;
-  private readonly colRe: Float64Array;
-  private readonly colIm: Float64Array;
+  /** One channel plane [y][x], then its transpose [x][y]: rows stay contiguous for both passes. */
+  private readonly planeRe: Float64Array;
+  private readonly planeIm: Float64Array;
+  private readonly transRe: Float64Array;
+  private readonly transIm: Float64Array;
   private readonly scale: number;
 
   constructor(
@@ -189,8 +192,10 @@ export class ImageDft {
   ) {
     this.rowPlan = fftPlan(w);
     this.colPlan = fftPlan(h);
-    this.colRe = new Float64Array(h);
-    this.colIm = new Float64Array(h);
+    this.planeRe = new Float64Array(h * w);
+    this.planeIm = new Float64Array(h * w);
+    this.transRe = new Float64Array(h * w);
+    this.transIm = new Float64Array(h * w);
     this.scale = 1 / Math.sqrt(h * w);
   }
 
@@ -203,36 +208,36 @@ export class ImageDft {
    * `offset` (per value, HWC, optional) is subtracted first: the dataset mean for centring.
    */
   transform(image: ArrayLike<number>, re: Float64Array, im: Float64Array, offset?: ArrayLike<number>): void {
-    const { h, w, c } = this;
-    const d = h * w * c;
+    const { h, w, c, planeRe, planeIm, transRe, transIm, scale } = this;
+    const hw = h * w;
+    const d = hw * c;
     if (image.length !== d) throw new Error(`ImageDft: image has ${image.length} values, expected ${h}×${w}×${c} = ${d}`);
     if (offset && offset.length !== d) throw new Error(`ImageDft: offset has ${offset.length} values, expected ${d}`);
-    const rowRe = new Float64Array(w);
-    const rowIm = new Float64Array(w);
+    // Blocked transposes keep the strided accesses inside the cache.
+    const B = 32;
     for (let ch = 0; ch < c; ch++) {
-      // Rows: transform along the width, store into the output at [y·w + v].
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const idx = (y * w + x) * c + ch;
-          rowRe[x] = offset ? image[idx]! - offset[idx]! : image[idx]!;
-          rowIm[x] = 0;
-        }
-        this.rowPlan.transform(rowRe, rowIm);
-        for (let v = 0; v < w; v++) {
-          re[(y * w + v) * c + ch] = rowRe[v]!;
-          im[(y * w + v) * c + ch] = rowIm[v]!;
+      for (let p = 0, idx = ch; p < hw; p++, idx += c) planeRe[p] = offset ? image[idx]! - offset[idx]! : image[idx]!;
+      planeIm.fill(0);
+      for (let y = 0; y < h; y++) this.rowPlan.transform(planeRe.subarray(y * w, (y + 1) * w), planeIm.subarray(y * w, (y + 1) * w));
+      for (let y0 = 0; y0 < h; y0 += B) {
+        for (let x0 = 0; x0 < w; x0 += B) {
+          for (let y = y0; y < Math.min(y0 + B, h); y++) {
+            for (let x = x0; x < Math.min(x0 + B, w); x++) {
+              transRe[x * h + y] = planeRe[y * w + x]!;
+              transIm[x * h + y] = planeIm[y * w + x]!;
+            }
+          }
         }
       }
-      // Columns: transform along the height for each horizontal frequency v.
-      for (let v = 0; v < w; v++) {
-        for (let y = 0; y < h; y++) {
-          this.colRe[y] = re[(y * w + v) * c + ch]!;
-          this.colIm[y] = im[(y * w + v) * c + ch]!;
-        }
-        this.colPlan.transform(this.colRe, this.colIm);
-        for (let u = 0; u < h; u++) {
-          re[(u * w + v) * c + ch] = this.colRe[u]! * this.scale;
-          im[(u * w + v) * c + ch] = this.colIm[u]! * this.scale;
+      for (let v = 0; v < w; v++) this.colPlan.transform(transRe.subarray(v * h, (v + 1) * h), transIm.subarray(v * h, (v + 1) * h));
+      for (let u0 = 0; u0 < h; u0 += B) {
+        for (let v0 = 0; v0 < w; v0 += B) {
+          for (let u = u0; u < Math.min(u0 + B, h); u++) {
+            for (let v = v0; v < Math.min(v0 + B, w); v++) {
+              re[(u * w + v) * c + ch] = transRe[v * h + u]! * scale;
+              im[(u * w + v) * c + ch] = transIm[v * h + u]! * scale;
+            }
+          }
         }
       }
     }
