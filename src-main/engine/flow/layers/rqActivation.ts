@@ -18,7 +18,7 @@
  * custom-gradient op that searches and copies on the host (backward: scatter-add into the
  * table), so the taped gradient path holds no gather (its gradient needs UnsortedSegmentSum,
  * which wasm lacks) and works identically on every backend; it measured 4-5x faster on wasm
- * than a one-hot/matmul selection (docs/activation.md, "Performance"). Each element computes
+ * than a one-hot/matmul selection (docs/activation.md, "Bin selection and performance"). Each element computes
  * only its own bin's formula with its inputs clamped into that bin, so no masked branch can
  * produce NaN/Inf gradients.
  */
