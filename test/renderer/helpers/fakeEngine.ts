@@ -144,8 +144,9 @@ export class FakeEngine {
       },
       interpolate: ({ steps }) => ({ frames: Array.from({ length: steps }, (_, i) => patternPng(16, 16, i / steps)) }),
       bounds: ({ data, split }) => {
-        const toy = parseDataSpec(data).format === 'toy';
-        return { ppcaBpd: toy ? 1.6 : 4.2, qlfBpd: toy ? 0.9 : 2.01, estimator: 'fake estimator', split, dims: toy ? 2 : 784, count: 1000 };
+        // Like the engine: the bounds are defined for n-bit image data only.
+        if (parseDataSpec(data).format === 'toy') throw new Error(`bounds are defined for n-bit image datasets; ${data} holds continuous points`);
+        return { ppcaBpd: 4.2, qlfBpd: 2.01, estimator: 'fake estimator', split, dims: 784, count: 1000 };
       },
       toyDensity: ({ run, resolution, extent }) => {
         const step = this.resolve(run).summary.step;
