@@ -82,6 +82,15 @@ describe('sampler store', () => {
     expect(sampler.error).toBe('Could not sample: the model has no checkpoint yet');
   });
 
+  it('asks nothing for a 2-D toy run (no image samples; the toy lab shows it)', async () => {
+    const { engine, runs, sampler } = await withRun();
+    await runs.start('toy2d', {});
+    sampler.refreshNow();
+    await vi.runAllTimersAsync();
+    expect(sampler.args).toBeNull();
+    expect(engine.bridge.count('sample')).toBe(0);
+  });
+
   it('forgets the samples of the previous run', async () => {
     const { runs, sampler } = await withRun();
     sampler.refreshNow();

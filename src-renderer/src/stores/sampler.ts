@@ -31,7 +31,8 @@ export const useSamplerStore = defineStore('sampler', () => {
 
   const args = computed<CommandArgsIn<'sample'> | null>(() => {
     const run = runs.runRef;
-    if (!run) return null;
+    // 2-D toys have no image samples (the toy lab shows them).
+    if (!run || runs.isToy) return null;
     return { run, n: gridSize.value * gridSize.value, columns: gridSize.value, temperature: temperature.value, seed: seed.value };
   });
 
