@@ -50,7 +50,16 @@ describe('App shell', () => {
     const notice = wrapper.get('[data-testid="notice"]');
     expect(notice.text()).toContain('engine process exited (signal SIGSEGV)');
     expect(notice.text()).toContain('Restart engine');
-    await notice.get('button.close').trigger('click');
+    const listsBefore = engine.bridge.count('listRuns');
+    await notice.get('button.primary').trigger('click');
+    await tick();
+    expect(engine.bridge.count('restartEngine')).toBe(1);
+    expect(engine.bridge.count('listRuns')).toBe(listsBefore + 1); // the new engine's runs
+    expect(wrapper.find('[data-testid="notice"]').exists()).toBe(false);
+
+    engine.bridge.emit('error', { code: 'FAILED', message: 'checkpoint write failed: disk full', engineLost: false });
+    await tick();
+    await wrapper.get('[data-testid="notice"] button.close').trigger('click');
     await tick();
     expect(wrapper.find('[data-testid="notice"]').exists()).toBe(false);
   });
