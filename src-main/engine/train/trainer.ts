@@ -17,6 +17,7 @@ import { assignVariables, loadLatestCheckpoint, saveCheckpoint } from './checkpo
 import { evaluate } from './evaluate';
 import { batchToInput, isToyModel, perExampleLoss, transportCost } from './objective';
 import { RunFolder } from './runFolder';
+import { type LogdetHistoryPoint, detectLogdetBlowup } from '../theory/blowup';
 import { learningRateAt } from './schedule';
 import { deriveSeed } from './seeds';
 
@@ -78,6 +79,9 @@ export class Trainer {
   private trainExamples = 0;
   private lastTrain: number | null = null;
   private initialTest: number | null = null;
+  /** Recent diagnostic records for the blow-up detector (bounded). */
+  private readonly logdetHistory: LogdetHistoryPoint[] = [];
+  private lastBlowupStep = -Infinity;
 
   constructor(init: TrainerInit) {
     this.runId = init.runId;
@@ -215,7 +219,11 @@ export class Trainer {
           ...(stats.finite ? { [this.trainKey()]: stats.loss } : {}),
           ...(stats.layerLogdet ? { layerLogdet: stats.layerLogdet, layerVariance: stats.layerVariance } : {}),
         };
-        if (wantDiagnostics) Object.assign(record, this.activationSlopes());
+        if (wantDiagnostics) {
+          Object.assign(record, this.activationSlopes());
+          const warning = this.checkBlowup(record);
+          if (warning) record.blowupWarning = warning;
+        }
         if (train.evalEvery > 0 && this.step % train.evalEvery === 0 && this.step < train.steps) {
           record[this.testKey()] = await this.evaluateTest(this.step);
         }
@@ -303,6 +311,30 @@ export class Trainer {
         }),
     });
     return result.mean;
+  }
+
+  /**
+   * Runs the Sec. 2.2 detector on the recent per-layer log-dets; warns at most once per
+   * detector window so a persisting condition does not flood the log.
+   */
+  private checkBlowup(record: MetricsRecord): string | null {
+    if (!record.layerLogdet) return null;
+    this.logdetHistory.push({
+      step: record.step,
+      layerLogdet: record.layerLogdet,
+      ...(record.trainBpd !== undefined ? { trainBpd: record.trainBpd } : {}),
+      ...(record.trainNll !== undefined ? { trainNll: record.trainNll } : {}),
+    });
+    if (this.logdetHistory.length > 40) this.logdetHistory.shift();
+    const warning = detectLogdetBlowup(
+      this.logdetHistory,
+      this.model.layers.map((l) => l.name),
+      isToyModel(this.config.model) ? {} : { dims: this.model.dims },
+    );
+    if (!warning || record.step - this.lastBlowupStep < 40 * this.config.train.diagnosticsEvery) return null;
+    this.lastBlowupStep = record.step;
+    this.log('warn', warning.message);
+    return warning.message;
   }
 
   private activationSlopes(): Partial<MetricsRecord> {

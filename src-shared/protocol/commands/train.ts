@@ -43,6 +43,8 @@ export const MetricsRecordSchema = z
     invertibilityError: z.number().optional(),
     /** Per block: Lipschitz estimate (power iteration with JVPs). */
     lipschitz: z.array(z.number()).optional(),
+    /** The Sec. 2.2 log-det blow-up detector's warning at this step (theory/blowup.ts). */
+    blowupWarning: z.string().optional(),
   })
   .strict();
 export type MetricsRecord = z.infer<typeof MetricsRecordSchema>;
