@@ -19,11 +19,13 @@ const LIPSCHITZ_IMAGES = 4;
 const LIPSCHITZ_POINTS = 256;
 
 export const theoryHandlers: HandlerMap = {
-  bounds: async ({ data, split }, ctx) => {
+  bounds: async ({ data, split, limit, heldOut }, ctx) => {
     const taskId = `bounds:${createHash('sha1').update(`${data}\n${split}`).digest('hex').slice(0, 12)}`;
     const report = await runBounds({
       data,
       split,
+      ...(limit !== undefined ? { limit } : {}),
+      heldOut,
       onProgress: (update) =>
         ctx.emit('progress', {
           task: update.task.slice(0, 64),

@@ -98,6 +98,7 @@ export async function runBounds(request: BoundsRequest): Promise<BoundsReport> {
       ppcaBpd: detail.ppcaBpd,
       qlfBpd: detail.qlfBpd,
       estimator: detail.estimator,
+      ...(detail.heldOutPpcaBpd !== undefined ? { heldOutPpcaBpd: detail.heldOutPpcaBpd } : {}),
       split: request.split,
       dims: detail.dims,
       count: detail.count,

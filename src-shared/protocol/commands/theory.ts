@@ -9,6 +9,8 @@ export const BoundsSchema = z
     /** The QLF optimum of Eq. 6 under the documented estimator. */
     qlfBpd: z.number(),
     estimator: z.string(),
+    /** Test split only, when asked: the training split's Gaussian evaluated on the test split. */
+    heldOutPpcaBpd: z.number().optional(),
     split: z.enum(['train', 'test']),
     dims: z.number().int(),
     count: z.number().int(),
@@ -19,7 +21,14 @@ export type Bounds = z.infer<typeof BoundsSchema>;
 export const theoryCommands = {
   bounds: {
     args: z
-      .object({ data: z.string().min(1).max(4096), split: z.enum(['train', 'test']).default('train') })
+      .object({
+        data: z.string().min(1).max(4096),
+        split: z.enum(['train', 'test']).default('train'),
+        /** Use the first `limit` examples only (large datasets; the bounds are estimates then). */
+        limit: z.number().int().min(1).optional(),
+        /** Also fit on train and evaluate on test (`heldOutPpcaBpd`; test split only). */
+        heldOut: z.boolean().default(false),
+      })
       .strict(),
     result: BoundsSchema,
   },
