@@ -20,6 +20,8 @@ interface Pending {
 export interface WebSocketBridge extends Bridge {
   /** Resolves once the socket is open (the first time). */
   ready: Promise<void>;
+  /** Connection changes (true: open, false: lost); the UI says so and resyncs on return. */
+  onConnection(listener: (connected: boolean) => void): () => void;
   close(): void;
 }
 
@@ -34,10 +36,18 @@ export function createWebSocketBridge(url: string, WebSocketImpl: typeof WebSock
     opened = resolve;
   });
   let waiters: (() => void)[] = [];
+  const connectionListeners = new Set<(connected: boolean) => void>();
+  let connected = false;
+  const setConnected = (value: boolean): void => {
+    if (connected === value) return;
+    connected = value;
+    for (const listener of connectionListeners) listener(value);
+  };
 
   const connect = (): void => {
     socket = new WebSocketImpl(url);
     socket.addEventListener('open', () => {
+      setConnected(true);
       opened();
       for (const w of waiters) w();
       waiters = [];
@@ -65,6 +75,7 @@ export function createWebSocketBridge(url: string, WebSocketImpl: typeof WebSock
       }
     });
     socket.addEventListener('close', () => {
+      setConnected(false);
       for (const [id, entry] of pending) {
         entry.reject(new BridgeError('DISCONNECTED', 'the connection to FlowStudio was lost'));
         pending.delete(id);
@@ -89,6 +100,10 @@ export function createWebSocketBridge(url: string, WebSocketImpl: typeof WebSock
       });
     },
     on: (event, listener) => hub.on(event, listener),
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
     close() {
       closed = true;
       socket.close();

@@ -29,6 +29,8 @@ export const useSystemStore = defineStore('system', () => {
   const log = ref<EventPayload<'log'>[]>([]);
   const loading = ref(false);
   const restarting = ref(false);
+  /** False while the link to the host is down (serve mode: the WebSocket reconnects). */
+  const connected = ref(true);
   let nextId = 1;
 
   async function refresh(): Promise<void> {
@@ -88,5 +90,5 @@ export const useSystemStore = defineStore('system', () => {
     };
   }
 
-  return { backend, host, errors, log, loading, restarting, refresh, pushError, reportFailure, dismissError, restartEngine, attach };
+  return { backend, host, errors, log, loading, restarting, connected, refresh, pushError, reportFailure, dismissError, restartEngine, attach };
 });
