@@ -1,8 +1,8 @@
 /**
  * The sampler and the latent studio against the real serve mode and engine, on a tiny
  * Fashion-MNIST flow trained for a few steps through the UI: moving the temperature slider
- * changes the samples; changing a level's control changes the perturbed image, and the grid
- * temperature changes the Fig. 5 grid. Needs `npm run build` and /usr/share/datasets/fashion-mnist.
+ * changes the samples; changing a level's control changes the perturbed image, the grid
+ * temperature changes the Fig. 5 grid, and two images interpolate. Needs `npm run build` and /usr/share/datasets/fashion-mnist.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,10 @@ describe('Latent studio', () => {
     expect(await page.getByTestId('perturb-grid').locator('img').count()).toBe(1 + 2 * 2);
     await page.getByTestId('grid-temperature').fill('0.3');
     await expect.poll(() => page.getByTestId('perturb-grid').innerHTML(), { timeout: 60_000, interval: 250 }).not.toBe(gridBefore);
+
+    // Interpolation between test images 0 and 1, in 8 frames.
+    await page.getByTestId('interpolate').click();
+    await expect.poll(() => page.getByTestId('interpolation').locator('img').count(), { timeout: 60_000, interval: 250 }).toBe(8);
     await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-latent.png') });
     expect(problems, problems.join('\n')).toEqual([]);
   });
