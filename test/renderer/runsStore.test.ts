@@ -188,6 +188,12 @@ describe('runs store', () => {
     engine.bridge.emit('progress', { ...progress, done: 10 });
     await settle();
     expect(runs.tasks).toEqual([]);
+    // Tasks of a run that ended go with it, even without a last progress event.
+    const run = engine.addRun('toy2d', 5, 'running');
+    engine.bridge.emit('progress', { ...progress, taskId: `${run.summary.runId}:epoch`, total: null });
+    expect(runs.tasks).toHaveLength(1);
+    engine.setState(run, 'stopped');
+    expect(runs.tasks).toEqual([]);
   });
 });
 

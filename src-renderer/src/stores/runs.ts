@@ -161,6 +161,8 @@ export const useRunsStore = defineStore('runs', () => {
     upsert(run);
     if (current.value?.summary.runId === run.runId) current.value = { ...current.value, summary: run };
     if (run.state === 'failed') system.pushError('RUN_FAILED', `Run ${run.runId} failed${message ? `: ${message}` : ''}`);
+    // A run that ended reports no more progress: drop its tasks (the engine prefixes them with its id).
+    if (!isLive(run.state)) tasks.value = tasks.value.filter((t) => !t.taskId.startsWith(`${run.runId}:`));
   }
 
   function onProgress(payload: EventPayload<'progress'>): void {
