@@ -42,7 +42,7 @@ function flowstudio(args: string[], env: Record<string, string> = {}): Ran {
  * nats per point; the initial (identity-like) model sits near 3.9 on both.
  */
 const TOY_STEPS = '300';
-const TOY_THRESHOLDS: Record<string, number> = { 'two-moons': 2.75, '8gaussians': 3.3 };
+const TOY_THRESHOLDS: Record<string, number> = { 'two-moons': 2.95, '8gaussians': 3.3 };
 
 describe('flowstudio train on 2-D toys', () => {
   for (const toy of Object.keys(TOY_THRESHOLDS)) {
