@@ -11,15 +11,16 @@ import type { RunConfig } from '../../../src-shared/config';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
 import type { Batch, Dataset, ProgressUpdate, StreamPosition } from '../../data/types';
 import type { FlowModel } from '../flow/types';
-import { type Tensor, tf } from '../tf';
+import type { Tensor } from '../tf';
 import { Adamax } from './adamax';
 import { assignVariables, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluate } from './evaluate';
-import { batchToInput, isToyModel, perExampleLoss, transportCost } from './objective';
+import { batchToInput, isToyModel } from './objective';
 import { RunFolder } from './runFolder';
 import { type LogdetHistoryPoint, detectLogdetBlowup } from '../theory/blowup';
 import { learningRateAt } from './schedule';
 import { deriveSeed } from './seeds';
+import { type StepStats, optimisationStep } from './step';
 
 export interface TrainerCallbacks {
   onMetrics?(record: MetricsRecord): void;
@@ -48,15 +49,6 @@ export interface TrainSummary {
   finalTest: number | null;
   finalTrain: number | null;
   state: RunState;
-}
-
-/** Result of one optimisation step (host numbers). */
-interface StepStats {
-  loss: number;
-  gradNorm: number;
-  finite: boolean;
-  layerLogdet?: number[];
-  layerVariance?: number[];
 }
 
 export class Trainer {
@@ -249,43 +241,13 @@ export class Trainer {
     this.optimizer.dispose();
   }
 
-  /** One optimisation step; every tensor it makes is released before it returns. */
+  /** One optimisation step on a batch (dequantisation noise drawn from the step). */
   private trainStep(batch: Batch, lr: number, withDiagnostics: boolean): StepStats {
-    const modelConfig = this.config.model;
-    const cost = modelConfig.ablation.transportCost;
-    const needTrace = withDiagnostics || cost > 0;
-    const x = batchToInput(batch, modelConfig, deriveSeed(this.config.train.seed, 'dequantize', this.step));
-    const kept: Tensor[] = [];
-    let diagLogdet: Tensor | null = null;
-    let diagVariance: Tensor | null = null;
+    const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'dequantize', this.step));
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const { loss, trace } = perExampleLoss(this.model, modelConfig, x, needTrace);
-        let objective = tf.mean(loss);
-        if (trace && withDiagnostics) {
-          diagLogdet = tf.keep(tf.stack(trace.logdet));
-          diagVariance = tf.keep(tf.stack(trace.variance));
-        }
-        if (trace && cost > 0) objective = tf.add(objective, tf.mul(transportCost(trace), cost));
-        return objective as tf.Scalar;
-      }, this.model.variables as tf.Variable[]);
-      kept.push(value, ...Object.values(grads));
-      const gradNormT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
-      kept.push(gradNormT);
-      const [loss, gradNorm] = [value.dataSync()[0]!, gradNormT.dataSync()[0]!];
-      const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
-      if (finite) this.optimizer.apply(this.model.variables, grads, lr);
-      const stats: StepStats = { loss, gradNorm, finite };
-      if (diagLogdet && diagVariance) {
-        stats.layerLogdet = Array.from((diagLogdet as Tensor).dataSync());
-        stats.layerVariance = Array.from((diagVariance as Tensor).dataSync());
-      }
-      return stats;
+      return optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics });
     } finally {
       x.dispose();
-      for (const t of kept) t.dispose();
-      (diagLogdet as Tensor | null)?.dispose();
-      (diagVariance as Tensor | null)?.dispose();
     }
   }
 
