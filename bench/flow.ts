@@ -1,0 +1,117 @@
+/**
+ * Flow throughput on one tfjs backend (a benchmark, not a test): images (or points) per
+ * second of a full optimisation step and of sampling, per preset, and peak memory. Run by
+ * bench/run.ts once per backend in a fresh process (`tsx bench/flow.ts <backend>`), which
+ * prints one JSON line.
+ */
+import { type ModelConfig, PRESETS, type PresetName } from '../src-shared/config';
+import type { BackendName } from '../src-shared/protocol';
+import { backendInfo, initBackend } from '../src-main/engine/backend';
+import { createFlowModel } from '../src-main/engine/flow/model';
+import { dequantizeTensor } from '../src-main/engine/flow/units';
+import { sampleImages } from '../src-main/engine/runs/inference';
+import { tf } from '../src-main/engine/tf';
+import { Adamax } from '../src-main/engine/train/adamax';
+import { optimisationStep } from '../src-main/engine/train/step';
+
+interface Case {
+  preset: PresetName;
+  batch: number;
+  steps: number;
+  samples: number;
+}
+
+/** Sizes that finish in minutes on 2 CPU cores; on a GPU the paper's batch sizes apply. */
+const CASES: Record<BackendName, Case[]> = {
+  wasm: [
+    { preset: 'toy2d', batch: 256, steps: 5, samples: 4096 },
+    { preset: 'fashion-mnist-small', batch: 16, steps: 4, samples: 16 },
+    { preset: 'paper-cifar10', batch: 4, steps: 2, samples: 4 },
+  ],
+  cpu: [
+    { preset: 'toy2d', batch: 256, steps: 3, samples: 4096 },
+    { preset: 'fashion-mnist-small', batch: 16, steps: 2, samples: 16 },
+  ],
+  tensorflow: [
+    { preset: 'toy2d', batch: 256, steps: 10, samples: 4096 },
+    { preset: 'fashion-mnist-small', batch: 64, steps: 10, samples: 64 },
+    { preset: 'paper-cifar10', batch: 64, steps: 5, samples: 64 },
+  ],
+};
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function randomInput(model: ModelConfig, n: number, seed: number): tf.Tensor {
+  if (model.inputShape.length === 1) return tf.randomNormal([n, ...model.inputShape], 0, 1, 'float32', seed);
+  return tf.tidy(() => dequantizeTensor(tf.floor(tf.randomUniform([n, ...model.inputShape], 0, 2 ** model.bits, 'float32', seed)), model.bits, seed + 1));
+}
+
+async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promise<object> {
+  const config = PRESETS[c.preset].model;
+  const model = createFlowModel(config, { seed: 1 });
+  const optimizer = new Adamax(PRESETS[c.preset].train.adamax);
+  const track = (): void => {
+    peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
+    peak.tfBytes = Math.max(peak.tfBytes, tf.memory().numBytes);
+  };
+  const stepSeconds: number[] = [];
+  for (let i = 0; i <= c.steps; i++) {
+    const x = randomInput(config, c.batch, i);
+    const started = performance.now();
+    optimisationStep({ model, config, optimizer, x, lr: 1e-4, withDiagnostics: false });
+    if (i > 0) stepSeconds.push((performance.now() - started) / 1000); // step 0 warms up kernels
+    x.dispose();
+    track();
+  }
+  let sampling: number | null = null;
+  if (config.inputShape.length === 3) {
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const images = sampleImages(model, c.samples, 0.9, i);
+      await images.data();
+      images.dispose();
+      times.push((performance.now() - started) / 1000);
+      track();
+    }
+    sampling = c.samples / median(times.slice(1));
+  } else {
+    const started = performance.now();
+    const points = tf.tidy(() => model.inverse(model.sampleLatents(c.samples, 1, 0)));
+    await points.data();
+    points.dispose();
+    sampling = c.samples / ((performance.now() - started) / 1000);
+  }
+  optimizer.dispose();
+  model.dispose();
+  const seconds = median(stepSeconds);
+  return {
+    preset: c.preset,
+    batch: c.batch,
+    steps: stepSeconds.length,
+    stepSeconds: Number(seconds.toFixed(3)),
+    trainImagesPerSecond: Number((c.batch / seconds).toFixed(2)),
+    sampleImagesPerSecond: Number(sampling.toFixed(2)),
+  };
+}
+
+async function main(): Promise<void> {
+  const name = process.argv[2] as BackendName | undefined;
+  if (name !== 'wasm' && name !== 'cpu' && name !== 'tensorflow') throw new Error('usage: tsx bench/flow.ts wasm|cpu|tensorflow');
+  await initBackend(name);
+  const peak = { rss: 0, tfBytes: 0 };
+  const results = [];
+  for (const c of CASES[name]) results.push(await benchCase(c, peak));
+  const info = backendInfo();
+  process.stdout.write(
+    `${JSON.stringify({ backend: info.active, package: info.package, results, peakRssMiB: Math.round(peak.rss / 2 ** 20), peakTensorMiB: Math.round(peak.tfBytes / 2 ** 20) })}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every benchmark, printed as one JSON object. Flow throughput runs once per
+ * tfjs backend, each in a fresh process (a process holds one backend's kernels and memory);
+ * a backend that cannot start is reported with the reason. Not a test: numbers vary with the
+ * machine and its load.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { benchData } from './data';
+
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+
+function runFlowBench(backend: string): object {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'flow.ts'), backend], {
+    encoding: 'utf8',
+    env: { ...process.env, FLOWSTUDIO_BACKEND: backend },
+    timeout: 30 * 60 * 1000,
+  });
+  if (result.status !== 0) return { backend, unavailable: (result.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 300) };
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as object;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const flow = BACKENDS.map(runFlowBench);
+  const data = await benchData();
+  const report = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+    flow,
+    data,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+void main();
