@@ -62,7 +62,14 @@ async function main(): Promise<void> {
       },
     });
   });
-  const engine = new EngineClient(() => forkUtilityEngine(join(here, 'engine.js')));
+  // A desktop app's working directory is arbitrary: keep runs and dataset caches in the
+  // user's documents and cache folders unless the environment says otherwise.
+  const engineEnv = {
+    ...process.env,
+    FLOWSTUDIO_RUNS: process.env['FLOWSTUDIO_RUNS'] ?? join(app.getPath('documents'), 'FlowStudio', 'runs'),
+    FLOWSTUDIO_CACHE_DIR: process.env['FLOWSTUDIO_CACHE_DIR'] ?? join(app.getPath('userData'), 'dataset-cache'),
+  };
+  const engine = new EngineClient(() => forkUtilityEngine(join(here, 'engine.js'), engineEnv));
   let window: BrowserWindow | null = null;
   const router = new Router(engine, 'electron', appVersion(), {
     pickPath: async ({ kind, title }) => {

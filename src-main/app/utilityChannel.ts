@@ -2,8 +2,8 @@
 import { utilityProcess } from 'electron';
 import type { EngineChannel } from '../host/engineChannel';
 
-export function forkUtilityEngine(modulePath: string): EngineChannel {
-  const child = utilityProcess.fork(modulePath, [], { serviceName: 'FlowStudio engine', stdio: 'inherit' });
+export function forkUtilityEngine(modulePath: string, env: NodeJS.ProcessEnv = process.env): EngineChannel {
+  const child = utilityProcess.fork(modulePath, [], { serviceName: 'FlowStudio engine', stdio: 'inherit', env });
   let exitListener: ((reason: string) => void) | null = null;
   let exited = false;
   child.on('exit', (code) => {
