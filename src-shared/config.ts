@@ -140,6 +140,21 @@ const paperTrain: TrainConfig = {
 const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
 const paperActivation = { bins: 16, variant: 'paper', tailBound: 1e5 } as const;
 
+/** App. C for the 32×32 datasets (CIFAR-10 and ImageNet 32 share the architecture). */
+const paper32Model: ModelConfig = {
+  inputShape: [32, 32, 3],
+  levels: 3,
+  blocksPerLevel: 16,
+  splitFraction: 0.5,
+  firstConvKernel: 2,
+  convKernel: 1,
+  coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
+  activation: paperActivation,
+  beta: 0.8,
+  bits: 8,
+  ablation: noAblation,
+};
+
 export interface Preset {
   name: PresetName;
   description: string;
@@ -154,38 +169,14 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     name: 'paper-cifar10',
     description: 'Table 1, CIFAR-10: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
     defaultData: 'cifar10:~/datasets/cifar-10-batches-bin',
-    model: {
-      inputShape: [32, 32, 3],
-      levels: 3,
-      blocksPerLevel: 16,
-      splitFraction: 0.5,
-      firstConvKernel: 2,
-      convKernel: 1,
-      coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
-      bits: 8,
-      ablation: noAblation,
-    },
+    model: paper32Model,
     train: paperTrain,
   },
   'paper-imagenet32': {
     name: 'paper-imagenet32',
     description: 'Table 1, ImageNet 32x32: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
     defaultData: 'imagenet32:~/datasets/imagenet32',
-    model: {
-      inputShape: [32, 32, 3],
-      levels: 3,
-      blocksPerLevel: 16,
-      splitFraction: 0.5,
-      firstConvKernel: 2,
-      convKernel: 1,
-      coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
-      bits: 8,
-      ablation: noAblation,
-    },
+    model: paper32Model,
     train: paperTrain,
   },
   'paper-celebahq1024': {

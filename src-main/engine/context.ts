@@ -1,5 +1,6 @@
 /** What every engine command handler receives besides its arguments. */
 import type { CommandArgs, CommandResult, EngineCommandName, EventName, EventPayload } from '../../src-shared/protocol';
+import type { ProgressUpdate } from '../data/types';
 
 export interface EngineContext {
   /** Sends an event to every client of the host. */
@@ -12,3 +13,16 @@ export type Handler<C extends EngineCommandName> = (args: CommandArgs<C>, ctx: E
 
 /** A domain's handlers: each domain file (handlers/*.ts) implements its own commands. */
 export type HandlerMap = { [C in EngineCommandName]?: Handler<C> };
+
+/** A progress update as the `progress` event carries it (fields clipped to the schema's limits). */
+export function progressEvent(update: ProgressUpdate, taskId: string, taskPrefix = ''): EventPayload<'progress'> {
+  return {
+    task: `${taskPrefix}${update.task}`.slice(0, 64),
+    taskId: taskId.slice(0, 128),
+    done: update.done,
+    total: update.total,
+    ratePerSecond: update.ratePerSecond,
+    etaSeconds: update.etaSeconds,
+    ...(update.message !== undefined ? { message: update.message.slice(0, 1024) } : {}),
+  };
+}

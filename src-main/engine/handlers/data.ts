@@ -9,7 +9,7 @@ import type { CommandResult } from '../../../src-shared/protocol';
 import { encodePng } from '../../data';
 import { sharedDatasets } from '../../data/registry';
 import type { OpenedDataset, ProgressUpdate } from '../../data/types';
-import type { EngineContext, HandlerMap } from '../context';
+import { type EngineContext, type HandlerMap, progressEvent } from '../context';
 
 /** Warnings sent in one reply at most; the rest are summarised. */
 const MAX_WARNINGS = 200;
@@ -23,17 +23,7 @@ function taskIdOf(spec: string): string {
 function open(spec: string, ctx: EngineContext): Promise<OpenedDataset> {
   const taskId = taskIdOf(spec);
   return sharedDatasets.open(spec, {
-    onProgress: (update: ProgressUpdate) => {
-      ctx.emit('progress', {
-        task: `data:${update.task}`.slice(0, 64),
-        taskId,
-        done: update.done,
-        total: update.total,
-        ratePerSecond: update.ratePerSecond,
-        etaSeconds: update.etaSeconds,
-        ...(update.message !== undefined ? { message: update.message.slice(0, 1024) } : {}),
-      });
-    },
+    onProgress: (update: ProgressUpdate) => ctx.emit('progress', progressEvent(update, taskId, 'data:')),
     onWarning: (message) => ctx.log('warn', 'data', message),
   });
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { sharedDatasets } from '../../data/registry';
 import { initBackend } from '../backend';
-import type { HandlerMap } from '../context';
+import { type HandlerMap, progressEvent } from '../context';
 import { runManager } from '../state';
 import type { Tensor } from '../tf';
 import { lipschitzPerBlock } from '../theory/blockLipschitz';
@@ -26,16 +26,7 @@ export const theoryHandlers: HandlerMap = {
       split,
       ...(limit !== undefined ? { limit } : {}),
       heldOut,
-      onProgress: (update) =>
-        ctx.emit('progress', {
-          task: update.task.slice(0, 64),
-          taskId,
-          done: update.done,
-          total: update.total,
-          ratePerSecond: update.ratePerSecond,
-          etaSeconds: update.etaSeconds,
-          ...(update.message !== undefined ? { message: update.message.slice(0, 1024) } : {}),
-        }),
+      onProgress: (update) => ctx.emit('progress', progressEvent(update, taskId)),
       onWarning: (message) => ctx.log('warn', 'theory', message),
     });
     ctx.log(

@@ -1,6 +1,6 @@
 /** Training commands: start, control, list and open runs. */
 import { initBackend } from '../backend';
-import type { EngineContext, HandlerMap } from '../context';
+import { type EngineContext, type HandlerMap, progressEvent } from '../context';
 import { runManager } from '../state';
 import type { TrainerCallbacks } from '../train/trainer';
 
@@ -14,7 +14,7 @@ export function eventCallbacks(ctx: EngineContext, source: string): TrainerCallb
       ctx.emit('state', message ? { run, message } : { run });
     },
     onLog: (level, message) => ctx.log(level, source, message),
-    onProgress: (update) => ctx.emit('progress', { ...update, taskId: `${runId}:${update.task}` }),
+    onProgress: (update) => ctx.emit('progress', progressEvent(update, `${runId}:${update.task}`)),
   };
 }
 
