@@ -11,7 +11,7 @@ import type { RunConfig } from '../../../src-shared/config';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
 import type { Batch, Dataset, ProgressUpdate, StreamPosition } from '../../data/types';
 import type { FlowModel } from '../flow/types';
-import type { Tensor } from '../tf';
+import { type Tensor, tf } from '../tf';
 import { Adamax } from './adamax';
 import { assignVariables, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluate } from './evaluate';
@@ -218,6 +218,7 @@ export class Trainer {
         }
         if (train.evalEvery > 0 && this.step % train.evalEvery === 0 && this.step < train.steps) {
           record[this.testKey()] = await this.evaluateTest(this.step);
+          record.invertibilityError = await this.invertibilityError();
         }
         if (train.checkpointEvery > 0 && this.step % train.checkpointEvery === 0) await this.checkpoint();
         this.emitMetrics(record);
@@ -225,7 +226,7 @@ export class Trainer {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const finalTest = await this.evaluateTest(this.step);
-      this.emitMetrics({ step: this.step, time: Date.now(), [this.testKey()]: finalTest });
+      this.emitMetrics({ step: this.step, time: Date.now(), [this.testKey()]: finalTest, invertibilityError: await this.invertibilityError() });
       await this.checkpoint();
       this.setState(this.stopRequested && this.step < train.steps ? 'stopped' : 'finished');
       return this.result(finalTest);
@@ -273,6 +274,21 @@ export class Trainer {
         }),
     });
     return result.mean;
+  }
+
+  /** max |x − f⁻¹(f(x))| over the first test examples (at most 16), with evaluation noise. */
+  private async invertibilityError(): Promise<number> {
+    const n = Math.min(16, this.dataset.info.testCount);
+    const stream = this.dataset.batches('test', { batchSize: n, seed: 0, shuffle: false, epochs: 1, limit: n });
+    const { value: batch } = await stream[Symbol.asyncIterator]().next();
+    if (!batch) return 0;
+    const error = tf.tidy(() => {
+      const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'eval'));
+      return tf.max(tf.abs(tf.sub(this.model.inverse(this.model.forward(x).latents), x)));
+    });
+    const value = (await error.data())[0]!;
+    error.dispose();
+    return value;
   }
 
   /**

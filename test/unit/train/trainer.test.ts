@@ -68,6 +68,8 @@ describe('Trainer', () => {
     const records = trainer.folder.readMetrics();
     expect(records[0]).toMatchObject({ step: 0, testNll: summary.initialTest });
     expect(records.filter((r) => r.layerLogdet?.length === 1).length).toBe(80);
+    // The final record checks the round trip on test examples.
+    expect(records[records.length - 1]!.invertibilityError).toBeLessThan(1e-5);
     expect(trainer.folder.readStatus()?.state).toBe('finished');
     trainer.model.dispose();
     trainer.dispose();
