@@ -62,6 +62,19 @@ describe('flowstudio train on 2-D toys', () => {
   }
 });
 
+describe('flowstudio train on real Fashion-MNIST', () => {
+  it('lowers the test bpd of fashion-mnist-small over a short run', () => {
+    // A reduced batch and a short warm-up so 40 steps fit the test budget (~30 s).
+    const ran = flowstudio([
+      'train', '--preset', 'fashion-mnist-small', '--data', 'fashion-mnist:/usr/share/datasets/fashion-mnist',
+      '--steps', '40', '--batch', '8', '--lr', '0.002', '--warmup', '10', '--eval-n', '128', '--out', join(work, 'fm-short'), '--json',
+    ]);
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(ran.json['initialTestBpd'] as number).toBeGreaterThan(9);
+    expect(ran.json['testBpd'] as number).toBeLessThan((ran.json['initialTestBpd'] as number) - 0.5);
+  }, 300_000);
+});
+
 describe('resume', () => {
   it('continues a run to exactly the weights of an uninterrupted one', () => {
     const common = ['train', '--preset', 'toy2d', '--data', 'toy:rings', '--batch', '64', '--eval-n', '128', '--json'];

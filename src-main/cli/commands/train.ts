@@ -20,6 +20,7 @@ interface TrainFlags {
   evalN?: string;
   evalEvery?: string;
   lr?: string;
+  warmup?: string;
   out?: string;
   resume?: boolean;
   json?: boolean;
@@ -40,7 +41,13 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (evalN !== undefined) train.evalN = evalN;
   if (evalEvery !== undefined) train.evalEvery = evalEvery;
   const lr = numberFlag('lr', flags.lr, 1e-9, 10);
-  if (lr !== undefined) train.learningRate = { initial: lr, final: Math.min(lr, PRESETS[preset.data].train.learningRate.final) };
+  const warmup = intFlag('warmup', flags.warmup, 0);
+  if (lr !== undefined || warmup !== undefined) {
+    train.learningRate = {
+      ...(lr !== undefined ? { initial: lr, final: Math.min(lr, PRESETS[preset.data].train.learningRate.final) } : {}),
+      ...(warmup !== undefined ? { warmupSteps: warmup } : {}),
+    };
+  }
   const overrides: RunOverrides = { train, ...(flags.data ? { data: flags.data } : {}) };
 
   const backend = await initBackend();
@@ -109,6 +116,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-n <n>', 'test examples used by the initial, periodic and final test figures')
     .option('--eval-every <n>', 'evaluate every n steps (0: start and end only)')
     .option('--lr <rate>', 'initial learning rate (decays to the preset floor, or stays if lower)')
+    .option('--warmup <steps>', 'linear learning-rate warm-up steps (paper presets: 500)')
     .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--json', 'print one JSON object with the figures as the last line')
