@@ -296,7 +296,9 @@ export class Trainer {
    * detector window so a persisting condition does not flood the log.
    */
   private checkBlowup(record: MetricsRecord): string | null {
-    if (!record.layerLogdet) return null;
+    // While the learning rate ramps up every layer's log-det accelerates by design; judging
+    // the trend starts once the warm-up is over (measured: a false alarm at step 80 otherwise).
+    if (!record.layerLogdet || record.step <= this.config.train.learningRate.warmupSteps) return null;
     this.logdetHistory.push({
       step: record.step,
       layerLogdet: record.layerLogdet,
