@@ -5,6 +5,7 @@
  * error inverse(forward(x)) − x.
  */
 import type { FlowModel } from '../flow/types';
+import { slogdet } from '../ops/linalg64';
 import { type Tensor, tf } from '../tf';
 
 /** The model's output as one flat vector per example: every level's latent, level 1 first. */
@@ -36,32 +37,6 @@ export function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Float64Ar
   return out;
 }
 
-/** log|det A| of a dense n × n row-major matrix, by LU with partial pivoting in float64. */
-export function logAbsDet(matrix: Float64Array, n: number): number {
-  const a = Float64Array.from(matrix);
-  let logdet = 0;
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
-    const p = a[pivot * n + col]!;
-    if (p === 0) return -Infinity;
-    if (pivot !== col) {
-      for (let c = 0; c < n; c++) {
-        const t = a[col * n + c]!;
-        a[col * n + c] = a[pivot * n + c]!;
-        a[pivot * n + c] = t;
-      }
-    }
-    logdet += Math.log(Math.abs(p));
-    for (let r = col + 1; r < n; r++) {
-      const f = a[r * n + col]! / p;
-      if (f === 0) continue;
-      for (let c = col; c < n; c++) a[r * n + c] = a[r * n + c]! - f * a[col * n + c]!;
-    }
-  }
-  return logdet;
-}
-
 export interface LogdetCheck {
   model: number;
   autodiff: number;
@@ -71,7 +46,7 @@ export interface LogdetCheck {
 /** Model log-det vs log|det J| from autodiff at one example. */
 export function checkLogdet(model: FlowModel, x: Tensor): LogdetCheck {
   const jac = fullJacobian(model, x);
-  const autodiff = logAbsDet(jac, x.size);
+  const autodiff = slogdet(jac, x.size).logAbsDet;
   const own = tf.tidy(() => model.forward(x).logdet);
   const value = own.dataSync()[0]!;
   own.dispose();
