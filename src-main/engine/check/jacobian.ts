@@ -14,27 +14,40 @@ function flatOutput(model: FlowModel, x: Tensor): Tensor {
   return tf.concat(latents.map((z) => tf.reshape(z, [z.shape[0]!, -1])), 1);
 }
 
+/** A dense Jacobian: `rows` outputs × `cols` inputs, row-major, float64. */
+export interface DenseJacobian {
+  matrix: Float64Array;
+  rows: number;
+  cols: number;
+}
+
 /**
- * J (d × d, row-major, float64) of x ↦ flat latents at a single example x ([1, ...shape]).
- * Example i of a batch of copies of x receives cotangent e_i, so the input gradient of
- * example i is row i of J. Rows are computed `chunk` at a time to bound memory (the wasm
- * heap cannot hold hundreds of copies of a model's activations).
+ * Jacobian of a map f at a single example x ([1, ...shape]), by reverse-mode autodiff: copy i
+ * of a batch of copies of x receives cotangent e_i, so the input gradient of copy i is row i.
+ * f must act on each example of a batch independently. Rows are computed `chunk` at a time to
+ * bound memory (the wasm heap cannot hold hundreds of copies of a model's activations).
  */
-export function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Float64Array {
-  const d = x.size;
-  const out = new Float64Array(d * d);
-  for (let start = 0; start < d; start += chunk) {
-    const rows = Math.min(chunk, d - start);
+export function jacobianAt(f: (x: Tensor) => Tensor, x: Tensor, chunk = 32): DenseJacobian {
+  const cols = x.size;
+  const rows = tf.tidy(() => f(x).size);
+  const matrix = new Float64Array(rows * cols);
+  for (let start = 0; start < rows; start += chunk) {
+    const count = Math.min(chunk, rows - start);
     const block = tf.tidy(() => {
-      const replicated = tf.tile(x, [rows, ...Array<number>(x.rank - 1).fill(1)]);
-      const cotangent = tf.slice(tf.eye(d), [start, 0], [rows, d]);
-      const g = tf.grad((input: Tensor) => tf.sum(tf.mul(flatOutput(model, input), cotangent)))(replicated);
-      return tf.reshape(g, [rows, d]);
+      const replicated = tf.tile(x, [count, ...Array<number>(x.rank - 1).fill(1)]);
+      const cotangent = tf.slice(tf.eye(rows), [start, 0], [count, rows]);
+      const g = tf.grad((input: Tensor) => tf.sum(tf.mul(tf.reshape(f(input), [count, rows]), cotangent)))(replicated);
+      return tf.reshape(g, [count, cols]);
     });
-    out.set(block.dataSync(), start * d);
+    matrix.set(block.dataSync(), start * cols);
     block.dispose();
   }
-  return out;
+  return { matrix, rows, cols };
+}
+
+/** J (d × d) of x ↦ flat latents (every level, level 1 first) at a single example. */
+export function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Float64Array {
+  return jacobianAt((input) => flatOutput(model, input), x, chunk).matrix;
 }
 
 export interface LogdetCheck {

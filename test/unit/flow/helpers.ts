@@ -5,6 +5,7 @@
  */
 import type { Tensor, Variable } from '../../../src-main/engine/tf';
 import { tf } from '../../../src-main/engine/tf';
+import { type DenseJacobian, jacobianAt } from '../../../src-main/engine/check/jacobian';
 
 /** log|det A| of a row-major n×n matrix by Gaussian elimination with partial pivoting, float64. */
 export function logAbsDet64(a: ArrayLike<number>, n: number): number {
@@ -26,22 +27,9 @@ export function logAbsDet64(a: ArrayLike<number>, n: number): number {
   return sum;
 }
 
-/**
- * Full Jacobian (d_out × d_in, float64, row-major) of a map f at one example x [1, ...shape]:
- * a batch of d_out copies of x gets cotangent e_i on copy i, so the input gradient of copy i
- * is row i. f must act independently on each example of the batch.
- */
-export function jacobian(f: (x: Tensor) => Tensor, x: Tensor): { matrix: Float64Array; rows: number; cols: number } {
-  const cols = x.size;
-  const rows = tf.tidy(() => f(x).size);
-  const g = tf.tidy(() => {
-    const replicated = tf.tile(x, [rows, ...Array<number>(x.rank - 1).fill(1)]);
-    const eye = tf.eye(rows);
-    return tf.grad((input: Tensor) => tf.sum(tf.mul(tf.reshape(f(input), [rows, rows]), eye)))(replicated);
-  });
-  const matrix = Float64Array.from(g.dataSync());
-  g.dispose();
-  return { matrix, rows, cols };
+/** Dense Jacobian by autodiff (shared with `flowstudio check`). */
+export function jacobian(f: (x: Tensor) => Tensor, x: Tensor): DenseJacobian {
+  return jacobianAt(f, x);
 }
 
 /** log|det J| of a square map at x from the autodiff Jacobian. */

@@ -7,9 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../../../src-shared/config';
 import { initBackend } from '../../../src-main/engine/backend';
 import { createFlowModel } from '../../../src-main/engine/flow/model';
-import { type Tensor, tf } from '../../../src-main/engine/tf';
+import { tf } from '../../../src-main/engine/tf';
 import { lipschitzPerBlock } from '../../../src-main/engine/theory/blockLipschitz';
 import { largestSingularValue } from './helpers/reference64';
+import { jacobianAt } from '../../../src-main/engine/check/jacobian';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -28,20 +29,6 @@ const config: ModelConfig = {
   bits: 8,
   ablation: { afterCoupling: 'none', transportCost: 0, unconstrained: false },
 };
-
-/** Dense Jacobian of f at one example x ([1, ...shape]): row i is the gradient of output i. */
-function denseJacobian(f: (x: Tensor) => Tensor, x: Tensor): { values: Float64Array; rows: number; cols: number } {
-  const cols = x.size;
-  const rows = tf.tidy(() => f(x).size);
-  const g = tf.tidy(() => {
-    const replicated = tf.tile(x, [rows, ...Array<number>(x.rank - 1).fill(1)]);
-    const eye = tf.eye(rows);
-    return tf.grad((input: Tensor) => tf.sum(tf.mul(tf.reshape(f(input), [rows, rows]), eye)))(replicated);
-  });
-  const values = Float64Array.from(g.dataSync());
-  g.dispose();
-  return { values, rows, cols };
-}
 
 describe('lipschitzPerBlock', () => {
   it('matches each block’s dense spectral norm at the data that reaches it', () => {
@@ -65,8 +52,8 @@ describe('lipschitzPerBlock', () => {
         h.dispose();
         h = kept;
       }
-      const jac = denseJacobian(block.apply, h);
-      const sigma = largestSingularValue(jac.values, jac.rows, jac.cols);
+      const jac = jacobianAt(block.apply, h);
+      const sigma = largestSingularValue(jac.matrix, jac.rows, jac.cols);
       // Power iteration approaches ‖J‖ from below (a Rayleigh quotient); 40 steps suffice here.
       expect(results[i]!.estimate, block.name).toBeLessThanOrEqual(sigma * (1 + 1e-4));
       expect(Math.abs(results[i]!.estimate - sigma) / sigma, block.name).toBeLessThan(5e-3);
