@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { PresetNameSchema } from '../../../src-shared/config';
 import { openDataset } from '../../data';
 import { initBackend } from '../../engine/backend';
-import { DEFAULT_TRANSPORT_WEIGHT, runAblation } from '../../engine/theory/ablation';
+import { DEFAULT_TRANSPORT_WEIGHT, runAblation } from '../../engine/experiments/ablation';
 import { info, intFlag, numberFlag, printJson } from '../output';
 
 interface AblateFlags {

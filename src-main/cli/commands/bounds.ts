@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { createProgressBar } from '../../data/progressBar';
-import { runBounds } from '../../engine/theory/runBounds';
+import { runBounds } from '../../engine/experiments/runBounds';
 import { info, intFlag, printJson } from '../output';
 
 export interface BoundsFlags {

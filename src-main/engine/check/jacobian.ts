@@ -5,7 +5,7 @@
  * error inverse(forward(x)) − x.
  */
 import type { FlowModel } from '../flow/types';
-import { slogdet } from '../ops/linalg64';
+import { slogdet } from '../numeric/lu';
 import { type Tensor, tf } from '../tf';
 
 /** The model's output as one flat vector per example: every level's latent, level 1 first. */

@@ -10,7 +10,7 @@ import { type HandlerMap, progressEvent } from '../context';
 import { runManager } from '../state';
 import type { Tensor } from '../tf';
 import { lipschitzPerBlock } from '../theory/blockLipschitz';
-import { runBounds } from '../theory/runBounds';
+import { runBounds } from '../experiments/runBounds';
 import { batchToInput, isToyModel } from '../train/objective';
 import { deriveSeed } from '../train/seeds';
 

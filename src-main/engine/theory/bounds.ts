@@ -6,7 +6,7 @@
  * Everything is in the units of training (x̃ = k + u on the n-bit grid; see gaussian.ts).
  */
 import { DEQUANTISATION_VARIANCE } from './gaussian';
-import { ImageDft } from './fft64';
+import { ImageDft } from '../numeric/fft';
 import { MomentAccumulator } from './moments';
 import { type GaussianBound, SpectralAccumulator, ppcaFromCovariance } from './ppca';
 import { type Moments, gaussianCrossEntropy } from './heldOut';

@@ -9,7 +9,7 @@
  * `ppcaFromCovariance`, is fitted to that split and so is optimistic for test data).
  */
 import { natsToBpd } from './gaussian';
-import { SingularCovarianceError } from './linalg64';
+import { SingularCovarianceError } from '../numeric/cholesky';
 import type { GaussianBound } from './ppca';
 
 /** Lower Cholesky factor (row-major) of a symmetric positive-definite matrix. */

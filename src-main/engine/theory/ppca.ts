@@ -19,7 +19,7 @@
  *    statistics are translation invariant with periodic boundaries (Σ̃ block-circulant).
  */
 import { gaussianOptimumNats, natsToBpd } from './gaussian';
-import { hermitianLogDet, choleskyLogDet } from './linalg64';
+import { hermitianLogDet, choleskyLogDet } from '../numeric/cholesky';
 
 export interface GaussianBound {
   /** Expected NLL of the best Gaussian, nats per example (x̃ units). */

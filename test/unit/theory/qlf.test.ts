@@ -6,9 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend';
 import { arraySource, computeBounds } from '../../../src-main/engine/theory/bounds';
-import { ImageDft, selfConjugateCount } from '../../../src-main/engine/theory/fft64';
+import { ImageDft, selfConjugateCount } from '../../../src-main/engine/numeric/fft';
 import { qlfLiteralLogEigenSum, qlfLogEigenSum } from '../../../src-main/engine/theory/qlf';
-import { dft } from '../../../src-main/engine/theory/fft64';
+import { dft } from '../../../src-main/engine/numeric/fft';
 import { gaussian, rng, symmetricEigenvalues } from './helpers/reference64';
 
 beforeAll(async () => {

@@ -16,7 +16,7 @@
  * The inverse needs W⁻¹: built and inverted in float64 on the host (sampling path only).
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
-import { inverse as inverse64, matmul as matmul64 } from '../../ops/linalg64';
+import { inverse as inverse64, matmul as matmul64 } from '../../numeric/lu';
 import { squeeze, unsqueeze } from '../../ops/squeeze';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';

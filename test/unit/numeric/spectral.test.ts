@@ -1,8 +1,8 @@
 /** The float64 FFT and determinants against naive references. */
 import { describe, expect, it } from 'vitest';
-import { ImageDft, dft } from '../../../src-main/engine/theory/fft64';
-import { SingularCovarianceError, choleskyLogDet, hermitianLogDet } from '../../../src-main/engine/theory/linalg64';
-import { gaussian, naiveDft, rng, symmetricEigenvalues } from './helpers/reference64';
+import { ImageDft, dft } from '../../../src-main/engine/numeric/fft';
+import { SingularCovarianceError, choleskyLogDet, hermitianLogDet } from '../../../src-main/engine/numeric/cholesky';
+import { gaussian, naiveDft, rng, symmetricEigenvalues } from '../theory/helpers/reference64';
 
 describe('fft64', () => {
   it.each([1, 2, 3, 7, 8, 28, 30, 64, 100, 257])('matches the naive DFT for length %i', (n) => {

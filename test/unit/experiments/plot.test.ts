@@ -1,6 +1,6 @@
 /** The PNG line-chart renderer: pixels where the data say, gaps at non-finite points, ticks. */
 import { describe, expect, it } from 'vitest';
-import { logTicks, niceTicks, renderLineChart } from '../../../src-main/engine/theory/plot';
+import { logTicks, niceTicks, renderLineChart } from '../../../src-main/engine/experiments/plot';
 
 function pixel(chart: { data: Uint8Array; width: number }, x: number, y: number): number[] {
   const i = (Math.round(y) * chart.width + Math.round(x)) * 3;

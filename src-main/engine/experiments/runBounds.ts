@@ -8,7 +8,7 @@ import { openDataset } from '../../data';
 import { ProgressTracker } from '../../data/progress';
 import type { Dataset, ProgressUpdate, Split } from '../../data/types';
 import { initBackend } from '../backend';
-import { type BoundsResult, type ImageSource, type PpcaMethod, computeBounds, streamMoments } from './bounds';
+import { type BoundsResult, type ImageSource, type PpcaMethod, computeBounds, streamMoments } from '../theory/bounds';
 
 /** Examples per batch read from the dataset (8-bit 32×32×3: 1.5 MB). */
 const BATCH_SIZE = 512;

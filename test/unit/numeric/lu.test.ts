@@ -1,7 +1,7 @@
 /** Float64 host linear algebra against analytic cases and the test helper's own elimination. */
 import { describe, expect, it } from 'vitest';
-import { inverse, matmul, slogdet } from '../../../src-main/engine/ops/linalg64';
-import { logAbsDet64 } from './helpers';
+import { inverse, matmul, slogdet } from '../../../src-main/engine/numeric/lu';
+import { logAbsDet64 } from '../flow/helpers';
 
 /** Deterministic pseudo-random matrix (LCG), diagonally shifted to be well conditioned. */
 function matrix(n: number, seed: number, shift = 0): Float64Array {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../src-main/data';
 import { initBackend } from '../../../src-main/engine/backend';
 import { tf } from '../../../src-main/engine/tf';
-import { type VariantOutcome, ablationReport, ablationVariants, defaultPresetFor, runAblation } from '../../../src-main/engine/theory/ablation';
+import { type VariantOutcome, ablationReport, ablationVariants, defaultPresetFor, runAblation } from '../../../src-main/engine/experiments/ablation';
 
 const root = mkdtempSync(join(tmpdir(), 'flowstudio-ablation-'));
 beforeAll(async () => {
