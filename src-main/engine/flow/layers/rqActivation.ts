@@ -238,23 +238,46 @@ export class RQActivation implements Bijection {
   }
 
   /**
-   * Supremum of f' over R for each channel: exact per bin (binMaxDerivative: endpoints and the
-   * real roots of the cubic numerator of f''), over the I inner bins, the two tail bins, and the
-   * linear extension beyond ±T, evaluated in float64 from the float32 bin parameters that the
-   * forward pass uses.
+   * Supremum of f' over R for each channel (see maxDerivativeFromTable). Reads the parameters
+   * to the host synchronously: for tests and plots; the training step reads `slopeTable()` with
+   * its other numbers instead.
    */
   maxDerivativePerChannel(): number[] {
-    const stacked = tf.tidy(() => {
+    const table = this.slopeTable();
+    const values = table.dataSync();
+    table.dispose();
+    return this.maxDerivativeFromTable(values);
+  }
+
+  /**
+   * Every bin's slope δ and its near and far knot derivatives (the tail bins included), the
+   * float32 values the forward pass uses: [3, C, I+2], `slopeTableSize` values.
+   */
+  slopeTable(): Tensor {
+    return tf.tidy(() => {
       const { rows } = this.binTable();
       return tf.stack([rows.slope, rows.alphaNear, rows.alphaFar]);
     });
-    const [slope, near, far] = stacked.arraySync() as number[][][]; // 3 × [C][I+2]
-    stacked.dispose();
-    return Array.from({ length: this.channels }, (_, c) => {
+  }
+
+  get slopeTableSize(): number {
+    return 3 * this.channels * (this.bins + 2);
+  }
+
+  /**
+   * Supremum of f' over R per channel from `slopeTable()`'s values: exact per bin
+   * (binMaxDerivative: endpoints and the real roots of the cubic numerator of f''), over the I
+   * inner bins, the two tail bins, and the linear extension beyond ±T, in float64.
+   */
+  maxDerivativeFromTable(values: ArrayLike<number>): number[] {
+    const C = this.channels;
+    const K = this.bins + 2;
+    if (values.length !== 3 * C * K) throw new Error(`${this.descriptor.name}: a slope table has ${3 * C * K} values, got ${values.length}`);
+    return Array.from({ length: C }, (_, c) => {
       let best = this.initialSlope;
-      const slopes = slope![c]!;
-      for (let k = 0; k < slopes.length; k++) {
-        const { value } = binMaxDerivative(slopes[k]!, near![c]![k]!, far![c]![k]!);
+      for (let k = 0; k < K; k++) {
+        const at = c * K + k;
+        const { value } = binMaxDerivative(values[at]!, values[C * K + at]!, values[2 * C * K + at]!);
         best = Math.max(best, value);
       }
       return best;
