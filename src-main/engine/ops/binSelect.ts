@@ -3,13 +3,12 @@
  * backend: no host read, no gather gradient (wasm has no UnsortedSegmentSum).
  *
  * An element's bin is the number of knots ≤ it (SearchSorted, one kernel; a compare-and-count
- * where a backend lacks it, e.g. tfjs-node). The bins' parameters are packed into one table
- * [C·K, R] (R parameter rows of K bins per channel) so that one GatherNd picks all R values of
- * every element's bin; its gradient, the exact adjoint, is one ScatterNd, which sums duplicate
+ * where a backend lacks it, e.g. tfjs-node), turned once into a flat index into the [C·K] bins
+ * of every parameter row, so that one GatherNd per row picks every element's value; its gradient, the exact adjoint, is one ScatterNd, which sums duplicate
  * indices on every backend. Measured on wasm at C·N = 50 176 elements, K = 18, R = 10 (2 shared
- * cores, docs/activation.md): SearchSorted 0.5 ms, GatherNd 0.4 ms, ScatterNd 0.3 ms, against
- * 12–19 ms for a one-hot batched matmul, 39 ms for GatherV2 and 79 ms for a split of the last
- * axis (hence the transpose + unstack below).
+ * cores, docs/activation.md): SearchSorted 0.5 ms, GatherNd 0.15 ms per row, ScatterNd 0.05 ms
+ * per row, against 12–19 ms for a one-hot batched matmul, 39 ms for GatherV2 and 14 ms or more
+ * to unstack a packed [R, C·N] pick (wasm slices in JavaScript), hence one pick per row.
  */
 import { type Tensor, tf } from '../tf';
 
@@ -34,8 +33,7 @@ export function countKnotsBelow(knots: Tensor, values: Tensor, options: { search
  * record.
  */
 export function selectBins(rows: readonly Tensor[], values: Tensor, knots: Tensor): Tensor[] {
-  const R = rows.length;
-  if (R === 0) throw new Error('selectBins: needs at least one parameter row');
+  if (rows.length === 0) throw new Error('selectBins: needs at least one parameter row');
   const [C, N] = values.shape as [number, number];
   const K = rows[0]!.shape[1]!;
   if (rows.some((r) => r.rank !== 2 || r.shape[0] !== C || r.shape[1] !== K)) {
@@ -45,20 +43,26 @@ export function selectBins(rows: readonly Tensor[], values: Tensor, knots: Tenso
     throw new Error(`selectBins: ${K} bins need knots [${C}, ${K - 1}], got [${knots.shape}]`);
   }
   return tf.tidy(() => {
-    const table = tf.reshape(tf.stack(rows as Tensor[], 2), [C * K, R]);
-    const pick = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-      const [t, save] = args as [Tensor, tf.GradSaveFunc];
-      // Row c·K + bin of the table, per element; float arithmetic (exact below 2²⁴), because
-      // wasm's broadcasting int32 add is ~30x slower than the float one.
-      const bin = tf.cast(countKnotsBelow(knots, values), 'float32');
-      const offsets = tf.mul(tf.range(0, C, 1, 'float32'), K).reshape([C, 1]);
-      const flat = tf.reshape(tf.cast(tf.add(bin, offsets), 'int32'), [C * N, 1]);
-      save([flat]);
-      return {
-        value: tf.transpose(tf.gatherND(t, flat)), // [R, C·N]
-        gradFunc: (dy: Tensor, saved: Tensor[]) => tf.scatterND(saved[0]!, tf.transpose(dy), [C * K, R]),
-      };
-    });
-    return tf.unstack(pick(table)).map((r) => tf.reshape(r, [C, N]));
+    // Row c·K + bin of each channel's table, per element: float arithmetic (exact below 2²⁴),
+    // because wasm's broadcasting int32 add is ~30x slower than the float one. Computed once for
+    // all rows; taped ops here do not lead to the output (the picks close over the index), so
+    // no gradient is asked of SearchSorted.
+    const bin = tf.cast(countKnotsBelow(knots, values), 'float32');
+    const offsets = tf.reshape(tf.mul(tf.range(0, C, 1, 'float32'), K), [C, 1]);
+    const flat = tf.reshape(tf.cast(tf.add(bin, offsets), 'int32'), [C * N, 1]);
+    return rows.map((row) => pickRow(row, flat, C, N, K));
   });
+}
+
+/** row [C, K] → [C, N], out[c, n] = row.flat[index[c·N + n]]; gradient: scatter-add into the row. */
+function pickRow(row: Tensor, index: Tensor, C: number, N: number, K: number): Tensor {
+  const pick = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [r, save] = args as [Tensor, tf.GradSaveFunc];
+    save([index]);
+    return {
+      value: tf.reshape(tf.gatherND(tf.reshape(r, [C * K]), index), [C, N]),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => tf.reshape(tf.scatterND(saved[0]!, tf.reshape(dy, [C * N]), [C * K]), [C, K]),
+    };
+  });
+  return pick(row);
 }
