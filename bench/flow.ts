@@ -5,6 +5,7 @@
  * prints one JSON line.
  */
 import { type ModelConfig, PRESETS, type PresetName } from '../src-shared/config';
+import { lossUnit } from '../src-shared/lossUnit';
 import type { BackendName } from '../src-shared/protocol';
 import { backendInfo, initBackend } from '../src-main/engine/backend';
 import { createFlowModel } from '../src-main/engine/flow/model';
@@ -45,7 +46,7 @@ function median(values: number[]): number {
 }
 
 function randomInput(model: ModelConfig, n: number, seed: number): tf.Tensor {
-  if (model.inputShape.length === 1) return tf.randomNormal([n, ...model.inputShape], 0, 1, 'float32', seed);
+  if (lossUnit(model) === 'nats') return tf.randomNormal([n, ...model.inputShape], 0, 1, 'float32', seed);
   return tf.tidy(() => dequantizeTensor(tf.floor(tf.randomUniform([n, ...model.inputShape], 0, 2 ** model.bits, 'float32', seed)), model.bits, seed + 1));
 }
 
@@ -67,7 +68,7 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promi
     track();
   }
   let sampling: number | null = null;
-  if (config.inputShape.length === 3) {
+  if (lossUnit(config) === 'bpd') {
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();

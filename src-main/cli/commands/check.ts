@@ -6,6 +6,7 @@
  * on the smallest input its levels allow when d is large (reported as logdetInputShape).
  */
 import type { Command } from 'commander';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { type ModelConfig, PRESETS, PresetNameSchema, checkModelShape } from '../../../src-shared/config';
 import { initBackend } from '../../engine/backend';
 import { checkLogdet, invertibilityError, perturbVariables } from '../../engine/check/jacobian';
@@ -23,7 +24,7 @@ interface CheckFlags {
 
 /** The preset's model on the smallest square input with at most `maxDims` dimensions. */
 export function reducedModel(model: ModelConfig, maxDims: number): ModelConfig {
-  if (model.inputShape.length !== 3) return model;
+  if (lossUnit(model) !== 'bpd') return model;
   const [h, , c] = model.inputShape as [number, number, number];
   for (let size = 1; size <= h; size++) {
     const candidate = { ...model, inputShape: [size, size, c] };

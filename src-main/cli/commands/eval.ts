@@ -1,5 +1,6 @@
 /** `flowstudio eval`: the bpd (or NLL) of a run's latest checkpoint on a split. */
 import type { Command } from 'commander';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { openDataset } from '../../data';
 import { initBackend } from '../../engine/backend';
 import { RunManager, checkDataMatchesModel } from '../../engine/runs/runManager';
@@ -37,7 +38,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
     seed: deriveSeed(run.config.train.seed, 'eval'),
   });
   const seconds = (performance.now() - started) / 1000;
-  const toy = run.config.model.inputShape.length === 1;
+  const toy = lossUnit(run.config.model) === 'nats';
   const key = `${flags.split}${toy ? 'Nll' : 'Bpd'}`;
   const figures = {
     backend: backend.active,

@@ -4,6 +4,7 @@
  * --grid both Fig. 5 rows for every K.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { roundTrip } from '../../engine/flow/roundTrip';
 import type { Command } from 'commander';
 import { encodePngGrid, openDataset } from '../../data';
 import { loadImageFile } from '../../data/imageFile';
@@ -38,8 +39,9 @@ export async function runPerturb(flags: PerturbFlags): Promise<void> {
   let columns: number;
   let reconstructionError: number;
   try {
-    const recon = perturbLatents(run.model, x, Array.from({ length: levels }, () => ({ keep: true, temperature })), seed);
-    reconstructionError = tf.tidy(() => tf.max(tf.abs(tf.sub(recon, x))).dataSync()[0]!);
+    const { reconstruction: recon, error } = roundTrip(run.model, x);
+    reconstructionError = (await error.data())[0]!;
+    error.dispose();
     if (flags.grid) {
       const { keepFirst, resampleFirst } = perturbationGrid(run.model, x, temperature, seed);
       images = tf.concat([x, keepFirst, recon, resampleFirst], 0);

@@ -3,6 +3,7 @@
  * to keep responsive), with a progress bar, and with --json a final line of figures.
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import type { Command } from 'commander';
 import { PRESETS, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
 import { openDataset } from '../../data';
@@ -88,7 +89,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const summary = await done;
   bar?.stop();
   if (!summary) throw new Error(`training failed: ${trainer.folder.readStatus()?.message ?? 'see the log above'}`);
-  const toy = trainer.config.model.inputShape.length === 1;
+  const toy = lossUnit(trainer.config.model) === 'nats';
   const result = {
     backend: backend.active,
     preset: trainer.config.preset,

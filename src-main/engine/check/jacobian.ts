@@ -5,6 +5,7 @@
  * error inverse(forward(x)) − x.
  */
 import type { FlowModel } from '../flow/types';
+import { roundTrip } from '../flow/roundTrip';
 import { slogdet } from '../numeric/lu';
 import { type Tensor, tf } from '../tf';
 
@@ -68,7 +69,7 @@ export function checkLogdet(model: FlowModel, x: Tensor): LogdetCheck {
 
 /** max |inverse(forward(x)) − x|. */
 export function invertibilityError(model: FlowModel, x: Tensor): number {
-  const err = tf.tidy(() => tf.max(tf.abs(tf.sub(model.inverse(model.forward(x).latents), x))));
+  const err = tf.tidy(() => roundTrip(model, x).error);
   const value = err.dataSync()[0]!;
   err.dispose();
   return value;

@@ -12,6 +12,7 @@
  * and is the same for every model built from the same config.
  */
 import type { ModelConfig } from '../../../src-shared/config';
+import { logLikelihood } from './prior';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../tf';
 import { type ActivationLayer, createActivation } from './activation';
@@ -49,7 +50,6 @@ export interface MultiScaleFlow extends FlowModel {
   activationMaxSlopesFrom(data: ArrayLike<number>): number[];
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
 /** Counts model instances, to make tfjs variable names unique per process. */
 let instances = 0;
 
@@ -202,16 +202,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   }
 
   logProb(x: Tensor): Tensor {
-    return tf.tidy(() => {
-      const { latents, logdet } = this.forward(x);
-      let total = logdet;
-      for (const z of latents) {
-        const flat = tf.reshape(z, [z.shape[0]!, -1]);
-        const d = flat.shape[1]!;
-        total = tf.add(total, tf.sub(tf.mul(tf.sum(tf.square(flat), 1), -0.5), 0.5 * d * LOG_2PI));
-      }
-      return total;
-    });
+    return tf.tidy(() => logLikelihood(this.forward(x)));
   }
 
   sampleLatents(n: number, temperature: number, seed: number): Tensor[] {

@@ -1,5 +1,7 @@
 /** Sampling and latent-space commands: temperature sampler and the Fig. 5 latent studio. */
 import type { ImageRef } from '../../../src-shared/protocol';
+import { roundTrip } from '../flow/roundTrip';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { encodePngGrid } from '../../data';
 import { sharedDatasets } from '../../data/registry';
 import { loadImageFile } from '../../data/imageFile';
@@ -12,7 +14,7 @@ import { type Tensor, tf } from '../tf';
 
 function imageShape(run: LoadedRun): number[] {
   const shape = run.config.model.inputShape;
-  if (shape.length !== 3) throw new Error(`${run.folder.dir} is a 2-D toy model: use the toy lab instead of image commands`);
+  if (lossUnit(run.config.model) !== 'bpd') throw new Error(`${run.folder.dir} is a 2-D toy model: use the toy lab instead of image commands`);
   return shape;
 }
 
@@ -50,9 +52,7 @@ export const sampleHandlers: HandlerMap = {
     const run = runManager().load(ref);
     const x = await loadImage(run, image);
     try {
-      const keepAll = levels.map(() => ({ keep: true, temperature: 0 }));
-      const reconstruction = perturbLatents(run.model, x, keepAll, seed);
-      const errorT = tf.tidy(() => tf.max(tf.abs(tf.sub(reconstruction, x))));
+      const { reconstruction, error: errorT } = roundTrip(run.model, x);
       const error = (await errorT.data())[0]!;
       errorT.dispose();
       const perturbed = perturbLatents(run.model, x, levels, seed);

@@ -4,6 +4,7 @@
  * at a few test examples).
  */
 import { createHash } from 'node:crypto';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { sharedDatasets } from '../../data/registry';
 import { initBackend } from '../backend';
 import { type HandlerMap, progressEvent } from '../context';
@@ -11,7 +12,7 @@ import { runManager } from '../state';
 import type { Tensor } from '../tf';
 import { lipschitzPerBlock } from '../theory/blockLipschitz';
 import { runBounds } from '../experiments/runBounds';
-import { batchToInput, isToyModel } from '../train/objective';
+import { batchToInput } from '../train/objective';
 import { deriveSeed } from '../train/seeds';
 
 /** Examples the Lipschitz estimates are taken at (the largest over them is reported). */
@@ -44,7 +45,7 @@ export const theoryHandlers: HandlerMap = {
     const blocks = run.model.blocks;
     if (!blocks || blocks.length === 0) throw new Error(`the model of ${run.folder.dir} does not expose its blocks`);
     const dataset = await sharedDatasets.open(run.config.data);
-    const n = Math.min(isToyModel(run.config.model) ? LIPSCHITZ_POINTS : LIPSCHITZ_IMAGES, dataset.info.testCount);
+    const n = Math.min(lossUnit(run.config.model) === 'nats' ? LIPSCHITZ_POINTS : LIPSCHITZ_IMAGES, dataset.info.testCount);
     if (n < 1) throw new Error(`${run.config.data} has no test examples to probe the blocks at`);
     let x: Tensor | null = null;
     for await (const batch of dataset.batches('test', { batchSize: n, seed: 0, shuffle: false, epochs: 1, limit: n })) {

@@ -1,5 +1,6 @@
 /** Toy-lab commands (Fig. 3 / 7): density heat map and the data after every block. */
 import { sharedDatasets } from '../../data/registry';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { initBackend } from '../backend';
 import type { HandlerMap } from '../context';
 import type { LoadedRun } from '../runs/runManager';
@@ -8,7 +9,7 @@ import { runManager } from '../state';
 import { tf } from '../tf';
 
 function requireToy(run: LoadedRun): void {
-  if (run.config.model.inputShape.length !== 1 || run.config.model.inputShape[0] !== 2) {
+  if (lossUnit(run.config.model) !== 'nats' || run.config.model.inputShape[0] !== 2) {
     throw new Error(`${run.folder.dir} is not a 2-D toy model (input shape ${run.config.model.inputShape.join('×')})`);
   }
 }

@@ -4,10 +4,10 @@
  * clouds (Fig. 3 / 7). Model outputs are turned back into n-bit pixels for display.
  */
 import type { ModelConfig } from '../../../src-shared/config';
+import { logLikelihood } from '../flow/prior';
 import type { LevelControl } from '../../../src-shared/protocol';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
-import { sumStandardNormalLogProb } from '../train/objective';
 import { INPUT_LOW, quantize } from '../flow/units';
 
 /**
@@ -96,8 +96,7 @@ export async function densityGrid(model: FlowModel, resolution: number, extent: 
         for (let c = 0; c < resolution; c++) pts.push(-extent + ((c + 0.5) / resolution) * 2 * extent, y);
       }
       const x = tf.tensor2d(pts, [rows * resolution, 2]);
-      const { latents, logdet } = model.forward(x);
-      return tf.add(sumStandardNormalLogProb(latents), logdet);
+      return logLikelihood(model.forward(x));
     });
     chunks.push(values);
   }

@@ -5,6 +5,7 @@
  * re-opens it, so the charts come back and the `metrics` stream carries on.
  */
 import { defineStore } from 'pinia';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { PresetName, RunConfig, RunOverrides } from '../../../src-shared/config';
 import {
@@ -41,10 +42,6 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 export function isLive(state: RunState): boolean {
   return LIVE_STATES.includes(state);
-}
-
-export function isToyConfig(config: RunConfig): boolean {
-  return config.model.inputShape.length === 1;
 }
 
 /**
@@ -114,7 +111,7 @@ export const useRunsStore = defineStore('runs', () => {
   }, PROGRESS_INTERVAL_MS);
 
   const summary = computed(() => current.value?.summary ?? null);
-  const isToy = computed(() => (current.value ? isToyConfig(current.value.config) : false));
+  const isToy = computed(() => (current.value ? lossUnit(current.value.config.model) === 'nats' : false));
   const live = computed(() => (summary.value ? isLive(summary.value.state) : false));
   /** The reference commands such as `sample` take: the live model by id, else the folder. */
   const runRef = computed<RunRef | null>(() => {
