@@ -3,7 +3,7 @@
  * Dataset contract of ./types. Small formats (IDX, CIFAR-10, toys) live in memory; large
  * ones (image folders, ImageNet32) are decoded once into an on-disk shard cache and streamed.
  */
-import { type DataSpec, parseDataSpec } from '../../src-shared/dataSpec';
+import { type DataSpec, type DataSpecOptions, parseDataSpec, unusedOptions } from '../../src-shared/dataSpec';
 import { defaultCacheDir } from './cache';
 import { CIFAR_SIDE, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES, findCifarDir, loadCifarSplit } from './cifar';
 import { LoadedDataset } from './dataset';
@@ -59,22 +59,17 @@ export async function openDataset(spec: string | DataSpec, options: OpenOptions 
   return new LoadedDataset(info, opened.sources, budget);
 }
 
-/** Options that mean nothing for a format are reported, not silently dropped. */
+/** Why an option means nothing for a format: reported, not silently dropped. */
 function ignoredOptionWarnings(spec: DataSpec): string[] {
-  const o = spec.options;
-  const out: string[] = [];
-  const ignore = (key: string, why: string): void => {
-    out.push(`option ${key} is ignored for ${spec.format} data (${why})`);
+  const why = (key: keyof DataSpecOptions): string => {
+    if (spec.format === 'toy') {
+      if (key === 'size') return 'points, not images';
+      if (key === 'bits') return 'continuous points';
+      return 'the test set is drawn with its own seed';
+    }
+    return key === 'n' ? 'it sets the number of toy points' : 'the format has its own test split';
   };
-  if (spec.format === 'toy') {
-    if (o.size !== undefined) ignore('size', 'points, not images');
-    if (o.bits !== undefined) ignore('bits', 'continuous points');
-    if (o.testFraction !== undefined) ignore('testFraction', 'the test set is drawn with its own seed');
-  } else {
-    if (o.n !== undefined) ignore('n', 'it sets the number of toy points');
-    if (spec.format !== 'folder' && o.testFraction !== undefined) ignore('testFraction', 'the format has its own test split');
-  }
-  return out;
+  return unusedOptions(spec).map((key) => `option ${key} is ignored for ${spec.format} data (${why(key)})`);
 }
 
 function imageBits(spec: DataSpec): number {

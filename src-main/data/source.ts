@@ -49,8 +49,3 @@ export class MemorySource implements RecordSource {
 
   async close(): Promise<void> {}
 }
-
-/** A source with no examples (a split the format lacks, or that ended up empty). */
-export function emptySource(recordLength: number, kind: 'uint8' | 'float32'): RecordSource {
-  return new MemorySource(kind === 'uint8' ? new Uint8Array(0) : new Float32Array(0), recordLength, undefined);
-}

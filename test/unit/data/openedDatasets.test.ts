@@ -1,14 +1,14 @@
-/** The engine's dataset registry: one open per spec, failures not kept, oldest evicted. */
+/** The engine's opened datasets (LRU): one open per spec, failures not kept, oldest evicted. */
 import { describe, expect, it } from 'vitest';
 import { openDataset } from '../../../src-main/data';
 import type { OpenOptions } from '../../../src-main/data';
-import { DatasetRegistry } from '../../../src-main/data/registry';
+import { OpenedDatasets } from '../../../src-main/data/openedDatasets';
 import { tempDir } from './fixtures';
 
-describe('dataset registry', () => {
+describe('opened datasets (LRU)', () => {
   it('shares one open per spec, retries failed opens, evicts the least recently used', async () => {
     const opened: string[] = [];
-    const registry = new DatasetRegistry(2, (spec: string, options: OpenOptions) => {
+    const registry = new OpenedDatasets(2, (spec: string, options: OpenOptions) => {
       opened.push(spec);
       return openDataset(spec, options);
     });

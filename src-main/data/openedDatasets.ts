@@ -8,7 +8,7 @@ import type { OpenOptions, OpenedDataset } from './types';
 
 export type DatasetOpener = (spec: string, options: OpenOptions) => Promise<OpenedDataset>;
 
-export class DatasetRegistry {
+export class OpenedDatasets {
   private readonly entries = new Map<string, Promise<OpenedDataset>>();
 
   constructor(
@@ -53,4 +53,4 @@ export class DatasetRegistry {
 }
 
 /** The engine process's shared registry: commands that show dataset images should use it. */
-export const sharedDatasets = new DatasetRegistry();
+export const sharedDatasets = new OpenedDatasets();
