@@ -1,12 +1,13 @@
 /** Small filesystem helpers shared by the loaders: paths, gzip, atomic writes. */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { DataError, messageOf } from './errors';
+import { readRegularFile } from './regularFile';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -37,17 +38,15 @@ export async function requireDirectory(path: string, what: string): Promise<void
   if (!isDir) throw new DataError(`${path} is not a folder (a ${what} spec names the folder holding the files)`, path);
 }
 
-/** Reads a file, inflating it when it starts with the gzip magic bytes (whatever its name). */
+/** Inflated data larger than this is refused (a gzip bomb); IDX files are tens of megabytes. */
+const MAX_INFLATED_BYTES = 2 ** 31 - 1;
+
+/** Reads a regular file, inflating it when it starts with the gzip magic bytes (whatever its name). */
 export async function readMaybeGzip(path: string): Promise<Buffer> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (error) {
-    throw new DataError(`cannot read ${path}: ${messageOf(error)}`, path);
-  }
+  const raw = await readRegularFile(path);
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return await gunzipAsync(raw);
+      return await gunzipAsync(raw, { maxOutputLength: MAX_INFLATED_BYTES });
     } catch (error) {
       throw new DataError(`${path} is not valid gzip (truncated or corrupt): ${messageOf(error)}`, path);
     }

@@ -7,7 +7,7 @@ import { type DataSpec, type DataSpecOptions, parseDataSpec, unusedOptions } fro
 import { defaultCacheDir } from './cache';
 import { CIFAR_SIDE, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES, findCifarDir, loadCifarSplit } from './cifar';
 import { LoadedDataset } from './dataset';
-import { DataError } from './errors';
+import { DataError, throwIfAborted } from './errors';
 import { requireDirectory, resolveUserPath } from './files';
 import { openImageFolder } from './folder';
 import { findIdxSplit, loadIdxSplit } from './idx';
@@ -41,6 +41,7 @@ export async function openDataset(spec: string | DataSpec, options: OpenOptions 
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
   const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
   if (!(budget > 0)) throw new DataError(`memoryBudgetBytes must be positive, got ${budget}`);
+  throwIfAborted(options.signal, `opening ${parsed.raw}`);
   const opened = await openFormat(parsed, options, budget);
   for (const w of ignoredOptionWarnings(parsed)) {
     opened.warnings.push(w);
@@ -163,6 +164,8 @@ async function openFormat(spec: DataSpec, options: OpenOptions, budget: number):
         testFraction: spec.options.testFraction ?? DEFAULT_TEST_FRACTION,
         cacheDir: options.cacheDir ?? defaultCacheDir(),
         shardBytes: shardBytes(options, budget),
+        ...(options.shardEncoding ? { encoding: options.shardEncoding } : {}),
+        ...(options.scanLimits ? { scanLimits: scanLimits(options.scanLimits) } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         // The folder reports its warnings through onWarning itself, as it meets them.
@@ -172,6 +175,17 @@ async function openFormat(spec: DataSpec, options: OpenOptions, budget: number):
       return { name: folderName(dir), shape: [opened.size, opened.size, 3], bits, sources: opened.splits, warnings };
     }
   }
+}
+
+function scanLimits(limits: NonNullable<OpenOptions['scanLimits']>): { maxEntries?: number; maxDepth?: number } {
+  const out: { maxEntries?: number; maxDepth?: number } = {};
+  for (const key of ['maxEntries', 'maxDepth'] as const) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 1) throw new DataError(`scanLimits.${key} must be a positive integer, got ${v}`);
+    out[key] = v;
+  }
+  return out;
 }
 
 function shardBytes(options: OpenOptions, budget: number): number {
