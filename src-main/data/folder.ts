@@ -1,9 +1,8 @@
 /**
  * Image folders (CelebA-HQ and the like): every PNG, JPEG, WebP, ... below a folder
  * (./folderScan), decoded once into a shard cache of `size × size × 3` records quantised to
- * `bits` (./folderBuild), then streamed from disk. Records are raw for small images and
- * lossless PNG from 128² up (./shardFormat), so a 1024² folder takes about a quarter of its
- * raw size. The cache is keyed by the folder, the settings and the file list (names, sizes,
+ * `bits` (./folderBuild), then streamed from disk. Records are raw, or lossless PNG for
+ * large images (./shardFormat), so a 1024² folder takes about a quarter of its raw size. The cache is keyed by the folder, the settings and the file list (names, sizes,
  * modification times), so adding, removing or touching a file builds a new cache; a build
  * that was interrupted, or a damaged shard, is resumed, keeping every shard that is whole.
  */
@@ -39,7 +38,7 @@ export interface FolderOptions {
   testFraction: number;
   cacheDir: string;
   shardBytes: number;
-  /** How records are stored (default: raw below 128², PNG from there on). */
+  /** How records are stored (default: PNG from 512² or past 16 GiB of raw records, else raw). */
   encoding?: ShardEncoding;
   onProgress?: (update: ProgressUpdate) => void;
   onWarning?: (message: string) => void;
@@ -90,7 +89,7 @@ export async function openImageFolder(dir: string, options: FolderOptions): Prom
   for (const w of scan.warnings) options.onWarning?.(w);
   const size = options.size ?? (await defaultSize(scan.files, scan.warnings, options.signal));
   const shape = [size, size, 3];
-  const encoding = options.encoding ?? defaultEncoding(size);
+  const encoding = options.encoding ?? defaultEncoding(size, scan.files.length);
   const identity = { format: 'folder', dir, size, bits: options.bits, testFraction: options.testFraction, encoding, version: CACHE_VERSION };
   const key = hashKey({ identity, files: scan.files.map((f) => [f.name, f.size, f.mtimeMs]) });
   const parent = join(options.cacheDir, `folder-${hashKey(identity, 12)}`);

@@ -42,12 +42,16 @@ export const ShardEntrySchema = z
   .refine((s) => s.encoding === 'raw' || s.ends !== undefined, { message: 'PNG records need their ends' });
 export type ShardEntry = z.infer<typeof ShardEntrySchema>;
 
+/** Raw caches larger than this are stored as PNG instead (CelebA-HQ 256² raw: 5.9 GB, kept raw). */
+const RAW_CACHE_LIMIT_BYTES = 16 * 1024 ** 3;
+
 /**
- * The default encoding for images of `side × side`: raw below 128 (a PNG decode per 32×32
- * record would cost more than reading the whole raw record), PNG from there on.
+ * The default encoding for `count` images of `side × side × 3`: raw, the fastest to stream
+ * (bench/data.ts: ~10× PNG at 256²), unless the images are 512² or larger or the raw cache
+ * would pass 16 GiB; then PNG, about a quarter of the size (a 1024² CelebA-HQ: ~24 GB, not 94).
  */
-export function defaultEncoding(side: number): ShardEncoding {
-  return side >= 128 ? 'png' : 'raw';
+export function defaultEncoding(side: number, count: number): ShardEncoding {
+  return side >= 512 || count * side * side * 3 > RAW_CACHE_LIMIT_BYTES ? 'png' : 'raw';
 }
 
 /**

@@ -121,7 +121,7 @@ export interface OpenOptions {
   signal?: AbortSignal;
   /** Target size of one cache shard in bytes (default 32 MiB, at most half the memory budget). */
   shardBytes?: number;
-  /** How image-folder caches store records: `raw`, or lossless `png` (default: PNG from 128² up). */
+  /** How image-folder caches store records: `raw`, or lossless `png` (default: PNG from 512² or past 16 GiB raw). */
   shardEncoding?: 'raw' | 'png';
   /** Bounds of an image-folder scan (defaults: 2 000 000 entries, 32 folders deep). */
   scanLimits?: { maxEntries?: number; maxDepth?: number };

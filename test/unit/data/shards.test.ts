@@ -75,7 +75,7 @@ describe('cache shard formats', () => {
     const spec = `folder:${dir}?size=160&bits=5&testFraction=0.001`;
     const reference = await Promise.all(files.map((f) => sharpDecode(f, 160, 5)));
     const pngCache = tempDir('shards-cache');
-    const png = await openDataset(spec, { cacheDir: pngCache });
+    const png = await openDataset(spec, { cacheDir: pngCache, shardEncoding: 'png' });
     expect(png.info).toMatchObject({ trainCount: 11, testCount: 0, shape: [160, 160, 3], bits: 5 });
     expect(await mismatches(png, reference)).toEqual(zeros(11));
     // A shuffled stream delivers the same records, each once.
@@ -102,8 +102,12 @@ describe('cache shard formats', () => {
     const dir = tempDir('shards-1024');
     const files = [join(dir, 'a.png'), join(dir, 'b.png')];
     for (let i = 0; i < files.length; i++) await writeImage(files[i]!, photoImage(i, 1024, 1024), 1024, 1024, 'png');
-    const dataset = await openDataset(`folder:${dir}?size=1024&bits=5&testFraction=0.001`, { cacheDir: tempDir('shards-cache') });
+    const cacheDir = tempDir('shards-cache');
+    const dataset = await openDataset(`folder:${dir}?size=1024&bits=5&testFraction=0.001`, { cacheDir });
     expect(dataset.info.shape).toEqual([1024, 1024, 3]);
+    // 1024² images are stored as PNG by default.
+    const { folder, shards } = await shardFiles(cacheDir);
+    expect(Array.from((await readFile(join(folder, shards[0]!))).subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(await mismatches(dataset, await Promise.all(files.map((f) => sharpDecode(f, 1024, 5))))).toEqual(zeros(2));
     await dataset.close();
   });
@@ -114,7 +118,7 @@ describe('cache shard formats', () => {
     const reference = await Promise.all(files.map((f) => sharpDecode(f, 160, 5)));
     const cacheDir = tempDir('shards-cache');
     // About 3 PNG records per shard (the estimate is a quarter of the raw size).
-    const options = { cacheDir, shardBytes: 3 * 19200 };
+    const options = { cacheDir, shardBytes: 3 * 19200, shardEncoding: 'png' as const };
     await (await openDataset(spec, options)).close();
     const { folder, shards } = await shardFiles(cacheDir);
     expect(shards.length).toBe(4);
@@ -136,7 +140,7 @@ describe('cache shard formats', () => {
     const spec = `folder:${dir}?size=160&bits=5&testFraction=0.001`;
     const reference = await Promise.all(files.map((f) => sharpDecode(f, 160, 5)));
     const cacheDir = tempDir('shards-cache');
-    const options = { cacheDir, shardBytes: 3 * 19200 };
+    const options = { cacheDir, shardBytes: 3 * 19200, shardEncoding: 'png' as const };
     const dataset = await openDataset(spec, options);
     const { folder, shards } = await shardFiles(cacheDir);
     const victim = join(folder, shards[0]!);
@@ -156,5 +160,28 @@ describe('cache shard formats', () => {
     expect(warnings.some((w) => w.startsWith(`cache shard ${victim} is missing`))).toBe(true);
     expect(await mismatches(rebuilt, reference)).toEqual(zeros(11));
     await rebuilt.close();
+  });
+
+  it('a shuffled stream of PNG records resumes exactly at a batch position', async () => {
+    const { dir } = await writeFolder();
+    const dataset = await openDataset(`folder:${dir}?size=160&bits=5&testFraction=0.001`, { cacheDir: tempDir('shards-cache'), shardEncoding: 'png' });
+    const options = { batchSize: 3, seed: 9, shuffle: true, dropLast: true };
+    const digest = (data: Uint8Array | Float32Array): string => Buffer.from(data as Uint8Array).toString('base64');
+    const original: { data: string; position: { epoch: number; offset: number } }[] = [];
+    for await (const batch of dataset.batches('train', options)) {
+      original.push({ data: digest(batch.data), position: batch.position });
+      if (original.length === 8) break;
+    }
+    // 11 records, batches of 3 with dropLast: 3 per epoch, so batch 4 starts epoch 1.
+    expect(original[2]!.position).toEqual({ epoch: 1, offset: 0 });
+    const resumed: string[] = [];
+    for await (const batch of dataset.batches('train', { ...options, start: original[3]!.position })) {
+      resumed.push(digest(batch.data));
+      if (resumed.length === 4) break;
+    }
+    expect(resumed).toEqual(original.slice(4, 8).map((b) => b.data));
+    // Another epoch's permutation differs (the records are the same, their order not).
+    expect(original.slice(3, 6).map((b) => b.data)).not.toEqual(original.slice(0, 3).map((b) => b.data));
+    await dataset.close();
   });
 });
