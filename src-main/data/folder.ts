@@ -18,8 +18,6 @@ import { type ShardEncoding, defaultEncoding } from './shardFormat';
 import type { ShardSource } from './shardSource';
 import type { ProgressUpdate, Split } from './types';
 
-export { IMAGE_EXTENSIONS, scanFolder } from './folderScan';
-export type { FolderFile, FolderScan } from './folderScan';
 
 /**
  * Whether a file belongs to the test split: the first 32 bits of SHA-1 of its relative name,

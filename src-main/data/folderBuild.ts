@@ -144,19 +144,17 @@ export class FolderBuilder {
     const concurrency = this.settings.concurrency ?? Math.max(2, availableParallelism());
     await Promise.all(Array.from({ length: Math.min(concurrency, chunk.length) }, worker));
     const good = stored.filter((d): d is Uint8Array => d !== null);
-    const bytes = new Uint8Array(good.reduce((n, d) => n + d.length, 0));
     const ends: number[] = [];
     let at = 0;
     for (const record of good) {
-      bytes.set(record, at);
       at += record.length;
       ends.push(at);
     }
-    const entry: ShardEntry = { file, records: good.length, bytes: bytes.length, encoding, crc32: good.map(checksum) };
+    const entry: ShardEntry = { file, records: good.length, bytes: at, encoding, crc32: good.map(checksum) };
     if (encoding !== 'raw') entry.ends = ends;
     const note: ShardNote = { files: chunk.length, warnings: warnings.filter((w) => w !== undefined), entry };
     for (const w of note.warnings) this.warn(w);
-    await writeFileAtomic(join(this.settings.folder, file), bytes);
+    await writeFileAtomic(join(this.settings.folder, file), good);
     await writeFileAtomic(join(this.settings.folder, `${file}.json`), JSON.stringify(note));
     return note;
   }
