@@ -2,9 +2,8 @@
  * How examples are stored in cache shards. A shard file is its records one after another, each
  * either `raw` (the quantised HWC bytes) or `png` (those bytes as a lossless PNG). Raw is the
  * fastest to read and suits small images; PNG is what makes a 1024² folder fit on a disk: a
- * 5-bit 1024×1024 photo is 3 MiB raw, about a quarter of that as PNG (measured in
- * bench/data.ts), and decodes in ~15–20 ms on one core, in sharp's thread pool, not on the
- * event loop.
+ * 5-bit 1024×1024 photo is 3 MiB raw, about a quarter of that as PNG (bench/data.ts), and is
+ * decoded in sharp's thread pool, not on the event loop.
  *
  * The manifest lists, per shard, where each record ends and the CRC-32 of its stored bytes, so
  * a shard cut short is seen when the cache is opened and a damaged record when it is read.
@@ -55,9 +54,10 @@ export function defaultEncoding(side: number, count: number): ShardEncoding {
 }
 
 /**
- * PNG settings: zlib level 3 with adaptive row filters. Measured on a 5-bit 1024² photo-like
- * image: 795 kB, 70–100 ms to encode (level 6 with filters: 742 kB, 590 ms; no filters:
- * 1.04 MB). Lossless at every setting except palette modes, which sharp enables at effort 1.
+ * PNG settings: zlib level 3 with adaptive row filters. Tried once on one 5-bit 1024² image
+ * like bench/data.ts's: 795 kB, ~70–100 ms to encode; level 6 with filters 742 kB but ~6×
+ * slower to encode; no filters 1.04 MB. Lossless at every setting except palette modes
+ * (which sharp turns on at effort 1), hence `palette: false`.
  */
 const PNG_OPTIONS = { compressionLevel: 3, adaptiveFiltering: true, palette: false } as const;
 
