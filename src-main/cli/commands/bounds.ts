@@ -5,7 +5,7 @@
  * line is one JSON object (the protocol's Bounds plus the secondary estimates).
  */
 import type { Command } from 'commander';
-import { createProgressBar } from '../../data/progressBar';
+import { createProgressBar } from '../progressBar';
 import { runBounds } from '../../engine/experiments/runBounds';
 import { info, intFlag, printJson } from '../output';
 

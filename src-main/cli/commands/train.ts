@@ -6,7 +6,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { PRESETS, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
 import { openDataset } from '../../data';
-import { createProgressBar } from '../../data/progressBar';
+import { createProgressBar } from '../progressBar';
 import { initBackend } from '../../engine/backend';
 import { RunManager } from '../../engine/runs/runManager';
 import { info, intFlag, numberFlag, printJson } from '../output';

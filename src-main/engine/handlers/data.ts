@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandResult } from '../../../src-shared/protocol';
 import { encodePng } from '../../data';
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import type { OpenedDataset, ProgressUpdate } from '../../data/types';
 import { type EngineContext, type HandlerMap, progressEvent } from '../context';
 

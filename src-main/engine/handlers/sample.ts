@@ -1,7 +1,7 @@
 /** Sampling and latent-space commands: temperature sampler and the Fig. 5 latent studio. */
 import type { ImageRef } from '../../../src-shared/protocol';
 import { encodePngGrid } from '../../data';
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import { loadImageFile } from '../../data/imageFile';
 import { initBackend } from '../backend';
 import type { HandlerMap } from '../context';

@@ -4,7 +4,7 @@
  * at a few test examples).
  */
 import { createHash } from 'node:crypto';
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import { initBackend } from '../backend';
 import { type HandlerMap, progressEvent } from '../context';
 import { runManager } from '../state';

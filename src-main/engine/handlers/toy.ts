@@ -1,5 +1,5 @@
 /** Toy-lab commands (Fig. 3 / 7): density heat map and the data after every block. */
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import { initBackend } from '../backend';
 import type { HandlerMap } from '../context';
 import type { LoadedRun } from '../runs/runManager';
