@@ -1,6 +1,8 @@
 /** The whole command map: each domain file owns its commands. */
 import type { z } from 'zod';
 import { dataCommands } from './data';
+import { evaluationCommands } from './evaluation';
+import { experimentCommands } from './experiments';
 import { sampleCommands } from './sample';
 import { systemCommands } from './system';
 import { theoryCommands } from './theory';
@@ -12,7 +14,9 @@ export const commands = {
   ...dataCommands,
   ...trainCommands,
   ...sampleCommands,
+  ...evaluationCommands,
   ...theoryCommands,
+  ...experimentCommands,
   ...toyCommands,
 } as const;
 
@@ -43,7 +47,9 @@ export * from './system';
 export * from './data';
 export * from './train';
 export * from './sample';
+export * from './evaluation';
 export * from './theory';
+export * from './experiments';
 export * from './toy';
 
 // Compile-time check that the preload's plain name list matches the schemas exactly.
