@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PresetNameSchema, RunOverridesSchema, TrainConfigSchema } from '../../config';
 import { PathSchema, SeedSchema } from '../common';
 
-export const AblationVariantOutcomeSchema = z
+const AblationVariantOutcomeSchema = z
   .object({
     name: z.string(),
     status: z.enum(['finished', 'collapsed']),

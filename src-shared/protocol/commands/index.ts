@@ -20,7 +20,7 @@ export const commands = {
   ...toyCommands,
 } as const;
 
-export type Commands = typeof commands;
+type Commands = typeof commands;
 export type CommandName = keyof Commands;
 /** Arguments as the caller writes them (defaults may be omitted). */
 export type CommandArgsIn<C extends CommandName> = z.input<Commands[C]['args']>;
@@ -29,7 +29,7 @@ export type CommandArgs<C extends CommandName> = z.output<Commands[C]['args']>;
 export type CommandResult<C extends CommandName> = z.output<Commands[C]['result']>;
 
 /** Commands the host answers itself; every other command goes to the engine process. */
-export const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
+const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
 export type HostCommandName = (typeof HOST_COMMANDS)[number];
 export type EngineCommandName = Exclude<CommandName, HostCommandName>;
 

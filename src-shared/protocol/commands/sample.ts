@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ImageRefSchema, PngSchema, RunRefSchema, SeedSchema, SupersedeSchema, TemperatureSchema } from '../common';
 
-export const LevelControlSchema = z
+const LevelControlSchema = z
   .object({
     /** Keep the encoded latent of this level, or resample it. */
     keep: z.boolean(),

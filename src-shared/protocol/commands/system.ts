@@ -38,7 +38,7 @@ export const HostInfoSchema = z
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
 /** How many requests of one command the engine started, and how each ended. */
-export const CommandStatsSchema = z
+const CommandStatsSchema = z
   .object({
     started: z.number().int().min(0),
     completed: z.number().int().min(0),
@@ -49,7 +49,7 @@ export const CommandStatsSchema = z
   .strict();
 export type CommandStats = z.infer<typeof CommandStatsSchema>;
 
-export const RequestStatsSchema = z.object({ commands: z.record(z.string(), CommandStatsSchema) }).strict();
+const RequestStatsSchema = z.object({ commands: z.record(z.string(), CommandStatsSchema) }).strict();
 export type RequestStats = z.infer<typeof RequestStatsSchema>;
 
 export const systemCommands = {

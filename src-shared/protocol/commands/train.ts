@@ -3,17 +3,18 @@ import { z } from 'zod';
 import { PathSchema, RunRefSchema } from '../common';
 import { PresetNameSchema, RunConfigSchema, RunOverridesSchema, TrainConfigSchema } from '../../config';
 
-export const RunStateSchema = z.enum(['starting', 'running', 'paused', 'stopping', 'stopped', 'finished', 'failed']);
+const RunStateSchema = z.enum(['starting', 'running', 'paused', 'stopping', 'stopped', 'finished', 'failed']);
 export type RunState = z.infer<typeof RunStateSchema>;
 
 /** One layer of the flow as the diagnostics name it. */
-export const LayerDescriptorSchema = z
+const LayerDescriptorSchema = z
   .object({
     /** Stable name, e.g. `L1.B2.act`. */
     name: z.string(),
     level: z.number().int().min(0),
     block: z.number().int().min(0),
-    kind: z.enum(['conv', 'aff', 'squash', 'act', 'split', 'other']),
+    /** f_conv, f_aff, the Sec. 6.2 squash, f_act. */
+    kind: z.enum(['conv', 'aff', 'squash', 'act']),
   })
   .strict();
 export type LayerDescriptor = z.infer<typeof LayerDescriptorSchema>;
@@ -64,7 +65,7 @@ export const RunSummarySchema = z
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 /** What a training run achieved, once it has ended (`waitForRun`). */
-export const TrainOutcomeSchema = z
+const TrainOutcomeSchema = z
   .object({
     steps: z.number().int().min(0),
     /** Training images (or points) per second, steps only (evaluation excluded). */
@@ -76,7 +77,6 @@ export const TrainOutcomeSchema = z
     finalTrain: z.number().nullable(),
   })
   .strict();
-export type TrainOutcome = z.infer<typeof TrainOutcomeSchema>;
 
 const StartedRunSchema = z.object({ run: RunSummarySchema, layers: z.array(LayerDescriptorSchema), config: RunConfigSchema }).strict();
 
