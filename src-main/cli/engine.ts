@@ -31,7 +31,7 @@ export class CliEngine {
   validate<C extends EngineCommandName>(command: C, args: unknown, label: (path: string) => string = (p) => p): CommandArgs<C> {
     const schema = commands[command].args;
     const parsed = schema.safeParse(args);
-    if (!parsed.success) throw new Error(explainIssues(schema, parsed.error, args, label).join('; '));
+    if (!parsed.success) throw new Error([...new Set(explainIssues(schema, parsed.error, args, label))].join('; '));
     return parsed.data as CommandArgs<C>;
   }
 
