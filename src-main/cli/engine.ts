@@ -5,7 +5,9 @@
  * (progress bars, log lines) and writes files. The handlers are imported on first use, so
  * commands that need no engine (serve, start) never load tfjs here.
  */
+import { EventEmitter } from 'node:events';
 import {
+  type BackendInfo,
   type CommandArgs,
   type CommandArgsIn,
   type CommandResult,
@@ -17,12 +19,11 @@ import {
 } from '../../src-shared/protocol';
 import { explainIssues } from '../../src-shared/settings';
 import type { Dispatcher } from '../engine/dispatcher';
-
-type Listener = (payload: unknown) => void;
+import type { FlagArgs } from './flagArgs';
 
 export class CliEngine {
   private dispatcher: Dispatcher | null = null;
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly events = new EventEmitter();
 
   /**
    * Checks `args` with the command's own schema; the error names each bad field by the flag
@@ -42,13 +43,8 @@ export class CliEngine {
 
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
-    let set = this.listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    set.add(listener as Listener);
-    return () => set.delete(listener as Listener);
+    this.events.on(event, listener);
+    return () => this.events.off(event, listener);
   }
 
   private async load(): Promise<Dispatcher> {
@@ -60,6 +56,16 @@ export class CliEngine {
   }
 
   private deliver(frame: EventFrame): void {
-    for (const listener of this.listeners.get(frame.event) ?? []) listener(frame.payload);
+    this.events.emit(frame.event, frame.payload);
   }
+}
+
+/**
+ * What every CLI command does first: check its flags with the command's schema (before any
+ * work), then start the engine and learn its backend.
+ */
+export async function prepare<C extends EngineCommandName>(command: C, flags: FlagArgs): Promise<{ engine: CliEngine; args: CommandArgs<C>; backend: BackendInfo }> {
+  const engine = new CliEngine();
+  const args = engine.validate(command, flags.value, flags.label);
+  return { engine, args, backend: await engine.invoke('getBackendInfo', {}) };
 }

@@ -5,11 +5,27 @@
  */
 import { parseSetting, setAtPath } from '../../src-shared/settings';
 
+/** A numeric flag as commander hands it over: a number, or the text that is not one. */
+export type Numeric = number | string;
+
+/** `evalN` → `--eval-n`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 export class FlagArgs {
   readonly value: Record<string, unknown> = {};
   private readonly labels = new Map<string, string>();
   /** Fields that hold a value, and the flag that gave it. */
   private readonly setBy = new Map<string, string>();
+
+  /** The flags named in `fields` (flag key → argument path), each labelled by its flag (`evalN` → `--eval-n`). */
+  static from(flags: object, fields: Readonly<Record<string, string>>): FlagArgs {
+    const args = new FlagArgs();
+    const values = flags as Record<string, unknown>;
+    for (const [key, path] of Object.entries(fields)) args.set(path, values[key], flagName(key));
+    return args;
+  }
 
   /** Sets the field at the dotted `path` when `value` is given; a field set twice is an error naming both flags. */
   set(path: string, value: unknown, flag: string): this {

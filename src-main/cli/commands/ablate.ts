@@ -7,40 +7,30 @@
  */
 import type { Command } from 'commander';
 import { PresetNameSchema } from '../../../src-shared/config';
-import { CliEngine } from '../engine';
+import { prepare } from '../engine';
 import { showEvents } from '../events';
-import { FlagArgs, collect, numeric } from '../flagArgs';
+import { FlagArgs, type Numeric, collect, numeric } from '../flagArgs';
 import { info, printJson } from '../output';
 
-interface AblateFlags {
+type AblateFlags = {
   data: string;
-  steps: number | string;
+  steps: Numeric;
   out?: string;
-  seed: number | string;
+  seed: Numeric;
   preset?: string;
-  batch?: number | string;
-  evalN?: number | string;
-  transportWeight?: number | string;
+  batch?: Numeric;
+  evalN?: Numeric;
+  transportWeight?: Numeric;
   only?: string;
   set?: string[];
   json?: boolean;
-}
+};
 
 export async function runAblateCommand(flags: AblateFlags): Promise<void> {
-  const engine = new CliEngine();
-  const built = new FlagArgs()
-    .set('data', flags.data, '--data')
-    .set('steps', flags.steps, '--steps')
-    .set('outDir', flags.out, '--out')
-    .set('seed', flags.seed, '--seed')
-    .set('preset', flags.preset, '--preset')
-    .set('batchSize', flags.batch, '--batch')
-    .set('evalN', flags.evalN, '--eval-n')
-    .set('transportWeight', flags.transportWeight, '--transport-weight')
-    .set('only', flags.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0), '--only')
-    .settings('', flags.set);
-  const args = engine.validate('ablate', built.value, built.label);
-  const backend = await engine.invoke('getBackendInfo', {});
+  const fields = { data: 'data', steps: 'steps', out: 'outDir', seed: 'seed', preset: 'preset', batch: 'batchSize', evalN: 'evalN', transportWeight: 'transportWeight' };
+  const only = flags.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const built = FlagArgs.from(flags, fields).set('only', only, '--only').settings('', flags.set);
+  const { engine, args, backend } = await prepare('ablate', built);
   info(`backend: ${backend.active} (${backend.reason})`);
   const stop = showEvents(engine, { progress: true });
   let result;

@@ -6,29 +6,16 @@
  * estimates).
  */
 import type { Command } from 'commander';
-import { CliEngine } from '../engine';
+import { prepare } from '../engine';
 import { showEvents } from '../events';
-import { FlagArgs, numeric } from '../flagArgs';
+import { FlagArgs, type Numeric, numeric } from '../flagArgs';
 import { info, printJson } from '../output';
 
-export interface BoundsFlags {
-  data: string;
-  split: string;
-  limit?: number | string;
-  method: string;
-  heldOut?: boolean;
-  json?: boolean;
-}
+type BoundsFlags = { data: string; split: string; limit?: Numeric; method: string; heldOut?: boolean; json?: boolean };
 
 export async function runBoundsCommand(flags: BoundsFlags): Promise<void> {
-  const engine = new CliEngine();
-  const built = new FlagArgs()
-    .set('data', flags.data, '--data')
-    .set('split', flags.split, '--split')
-    .set('limit', flags.limit, '--limit')
-    .set('method', flags.method, '--method')
-    .set('heldOut', Boolean(flags.heldOut), '--held-out');
-  const args = engine.validate('bounds', built.value, built.label);
+  const fields = { data: 'data', split: 'split', limit: 'limit', method: 'method', heldOut: 'heldOut' };
+  const { engine, args } = await prepare('bounds', FlagArgs.from(flags, fields));
   const stop = showEvents(engine, { progress: true, levels: ['warn', 'error'] });
   let bounds;
   try {

@@ -6,29 +6,15 @@
  */
 import type { Command } from 'commander';
 import { PresetNameSchema } from '../../../src-shared/config';
-import { CliEngine } from '../engine';
-import { FlagArgs, collect, numeric } from '../flagArgs';
+import { prepare } from '../engine';
+import { FlagArgs, type Numeric, collect, numeric } from '../flagArgs';
 import { info, printJson } from '../output';
 
-interface CheckFlags {
-  preset: string;
-  seed: number | string;
-  perturb: number | string;
-  maxJacobianDims: number | string;
-  set?: string[];
-  json?: boolean;
-}
+type CheckFlags = { preset: string; seed: Numeric; perturb: Numeric; maxJacobianDims: Numeric; set?: string[]; json?: boolean };
 
 export async function runCheck(flags: CheckFlags): Promise<void> {
-  const engine = new CliEngine();
-  const built = new FlagArgs()
-    .set('preset', flags.preset, '--preset')
-    .set('seed', flags.seed, '--seed')
-    .set('perturb', flags.perturb, '--perturb')
-    .set('maxJacobianDims', flags.maxJacobianDims, '--max-jacobian-dims')
-    .settings('overrides', flags.set);
-  const args = engine.validate('check', built.value, built.label);
-  const backend = await engine.invoke('getBackendInfo', {});
+  const fields = { preset: 'preset', seed: 'seed', perturb: 'perturb', maxJacobianDims: 'maxJacobianDims' };
+  const { engine, args, backend } = await prepare('check', FlagArgs.from(flags, fields).settings('overrides', flags.set));
   const r = await engine.invoke('check', args);
   if (flags.json) printJson({ backend: backend.active, ...r });
   else {

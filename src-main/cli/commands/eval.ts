@@ -1,46 +1,23 @@
 /** `flowstudio eval`: the bpd (or NLL) of a run's latest checkpoint on a split (the `evaluate` command). */
 import type { Command } from 'commander';
-import { CliEngine } from '../engine';
+import { prepare } from '../engine';
 import { showEvents } from '../events';
-import { FlagArgs, numeric } from '../flagArgs';
+import { FlagArgs, type Numeric, numeric } from '../flagArgs';
 import { info, printJson } from '../output';
 
-interface EvalFlags {
-  run: string;
-  data?: string;
-  split: string;
-  n?: number | string;
-  batch?: number | string;
-  json?: boolean;
-}
+type EvalFlags = { run: string; data?: string; split: string; n?: Numeric; batch?: Numeric; json?: boolean };
 
 export async function runEval(flags: EvalFlags): Promise<void> {
-  const engine = new CliEngine();
-  const built = new FlagArgs()
-    .set('run.runDir', flags.run, '--run')
-    .set('data', flags.data, '--data')
-    .set('split', flags.split, '--split')
-    .set('n', flags.n, '--n')
-    .set('batchSize', flags.batch, '--batch');
-  const args = engine.validate('evaluate', built.value, built.label);
-  const backend = await engine.invoke('getBackendInfo', {});
+  const fields = { run: 'run.runDir', data: 'data', split: 'split', n: 'n', batch: 'batchSize' };
+  const { engine, args, backend } = await prepare('evaluate', FlagArgs.from(flags, fields));
   const stop = showEvents(engine, { progress: !flags.json });
   try {
-    const result = await engine.invoke('evaluate', args);
-    const key = `${result.split}${result.unit === 'nats' ? 'Nll' : 'Bpd'}`;
-    const figures = {
-      backend: backend.active,
-      runDir: result.runDir,
-      data: result.data,
-      split: result.split,
-      steps: result.step,
-      count: result.count,
-      imagesPerSecond: result.seconds > 0 ? result.count / result.seconds : 0,
-      [key]: result.mean,
-      standardError: result.standardError,
-    };
+    const r = await engine.invoke('evaluate', args);
+    const key = `${r.split}${r.unit === 'nats' ? 'Nll' : 'Bpd'}`;
+    const perSecond = r.seconds > 0 ? r.count / r.seconds : 0;
+    const figures = { backend: backend.active, runDir: r.runDir, data: r.data, split: r.split, steps: r.step, count: r.count, imagesPerSecond: perSecond, [key]: r.mean, standardError: r.standardError };
     if (flags.json) printJson(figures);
-    else info(`${key} = ${result.mean.toFixed(4)} ± ${result.standardError.toFixed(4)} over ${result.count} examples (step ${result.step}, ${backend.active})`);
+    else info(`${key} = ${r.mean.toFixed(4)} ± ${r.standardError.toFixed(4)} over ${r.count} examples (step ${r.step}, ${backend.active})`);
   } finally {
     stop();
   }

@@ -1,21 +1,14 @@
 /** `flowstudio lipschitz --run DIR`: per-block Lipschitz estimates of a run's model (the `lipschitz` command). */
 import type { Command } from 'commander';
-import { CliEngine } from '../engine';
+import { prepare } from '../engine';
 import { showEvents } from '../events';
-import { FlagArgs, numeric } from '../flagArgs';
+import { FlagArgs, type Numeric, numeric } from '../flagArgs';
 import { info, printJson } from '../output';
 
-interface LipschitzFlags {
-  run: string;
-  iterations?: number | string;
-  json?: boolean;
-}
+type LipschitzFlags = { run: string; iterations?: Numeric; json?: boolean };
 
 export async function runLipschitz(flags: LipschitzFlags): Promise<void> {
-  const engine = new CliEngine();
-  const built = new FlagArgs().set('run.runDir', flags.run, '--run').set('iterations', flags.iterations, '--iterations');
-  const args = engine.validate('lipschitz', built.value, built.label);
-  const backend = await engine.invoke('getBackendInfo', {});
+  const { engine, args, backend } = await prepare('lipschitz', FlagArgs.from(flags, { run: 'run.runDir', iterations: 'iterations' }));
   const stop = showEvents(engine, { progress: !flags.json });
   try {
     const { blocks } = await engine.invoke('lipschitz', args);

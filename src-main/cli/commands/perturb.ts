@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { ImageRef } from '../../../src-shared/protocol';
 import { CliEngine } from '../engine';
 import { FlagArgs, numeric } from '../flagArgs';
+import { pngOutputOptions } from '../options';
 import { info, printJson } from '../output';
 import { pngSheet } from '../pngSheet';
 
@@ -63,16 +64,12 @@ export async function runPerturb(flags: PerturbFlags): Promise<void> {
 }
 
 export function registerPerturb(program: Command): void {
-  program
+  const command = program
     .command('perturb')
     .description('Fig. 5: keep the first K latent levels of an image, resample the rest, decode')
     .requiredOption('--run <dir>', 'run folder')
     .requiredOption('--image <file|train:i|test:i>', "an image file, or an index into the run's dataset")
     .option('--keep-levels <k>', 'levels kept (the first k)', numeric, 1)
-    .option('--temperature <t>', 'temperature of the resampled levels', numeric, 0.9)
-    .option('--seed <n>', 'seed of the resampled latents', numeric, 0)
-    .option('--grid', 'write both Fig. 5 rows for every k instead')
-    .requiredOption('--out <file.png>', 'output PNG')
-    .option('--json', 'print one JSON object with the figures as the last line')
-    .action((flags: PerturbFlags) => runPerturb(flags));
+    .option('--grid', 'write both Fig. 5 rows for every k instead');
+  pngOutputOptions(command, { temperature: 'temperature of the resampled levels', seed: 'seed of the resampled latents' }).action((flags: PerturbFlags) => runPerturb(flags));
 }
