@@ -34,6 +34,8 @@ export const ErrorCodeSchema = z.enum([
   'TIMEOUT',
   'FAILED',
   'INVALID_RESULT',
+  /** A newer request with the same `supersede` key replaced this one before it finished. */
+  'CANCELLED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

@@ -16,6 +16,11 @@ export interface RoundTrip {
 export function roundTrip(model: FlowModel, x: Tensor): RoundTrip {
   return tf.tidy(() => {
     const reconstruction = model.inverse(model.forward(x).latents);
-    return { reconstruction, error: tf.max(tf.abs(tf.sub(reconstruction, x))) };
+    return { reconstruction, error: maxAbsError(reconstruction, x) };
   });
+}
+
+/** max |a − b| over every element (a reconstruction against its original), a device scalar. */
+export function maxAbsError(a: Tensor, b: Tensor): Tensor {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
 }

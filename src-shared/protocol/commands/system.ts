@@ -37,6 +37,21 @@ export const HostInfoSchema = z
   .strict();
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
+/** How many requests of one command the engine started, and how each ended. */
+const CommandStatsSchema = z
+  .object({
+    started: z.number().int().min(0),
+    completed: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    /** Superseded by a newer request with the same `supersede` key. */
+    cancelled: z.number().int().min(0),
+  })
+  .strict();
+export type CommandStats = z.infer<typeof CommandStatsSchema>;
+
+const RequestStatsSchema = z.object({ commands: z.record(z.string(), CommandStatsSchema) }).strict();
+export type RequestStats = z.infer<typeof RequestStatsSchema>;
+
 export const systemCommands = {
   ping: {
     args: z.object({ nonce: z.string().max(256) }).strict(),
@@ -45,6 +60,11 @@ export const systemCommands = {
   getBackendInfo: {
     args: z.object({}).strict(),
     result: BackendInfoSchema,
+  },
+  /** Debug: the engine's per-command request counters since it started. */
+  requestStats: {
+    args: z.object({}).strict(),
+    result: RequestStatsSchema,
   },
   /** Answered by the host, not the engine. */
   getHostInfo: {
