@@ -77,7 +77,7 @@ export const evaluationHandlers: Handlers<keyof typeof evaluationCommands> = {
     try {
       perturbVariables(model, perturb, seed + 1);
       const x = tf.randomUniform(shapeOf(full), -0.5, 0.5, 'float32', seed + 2);
-      invError = invertibilityError(model, x);
+      invError = await invertibilityError(model, x);
       x.dispose();
     } catch (error) {
       model.dispose();
@@ -90,7 +90,7 @@ export const evaluationHandlers: Handlers<keyof typeof evaluationCommands> = {
     try {
       if (smallModel !== model) perturbVariables(smallModel, perturb, seed + 1);
       const xs = tf.randomUniform(shapeOf(small), -0.5, 0.5, 'float32', seed + 3);
-      const logdet = checkLogdet(smallModel, xs);
+      const logdet = await checkLogdet(smallModel, xs);
       xs.dispose();
       return {
         preset,
