@@ -45,6 +45,12 @@ export interface MultiScaleFlow extends FlowModel {
   /** Every layer object, in `layers` order. */
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  /**
+   * One composite per level, level 1 first, whose parts are the level's blocks (each a composite
+   * of its layers): what a backward pass that recomputes inputs from outputs walks. Level l's
+   * output keeps its first `plan.levels[l].keepChannels` channels for the next level.
+   */
+  readonly levels: readonly CompositeTransform[];
   activationMaxSlopes(): number[];
   activationSlopeData(): Tensor;
   activationMaxSlopesFrom(data: ArrayLike<number>): number[];
@@ -120,8 +126,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   readonly parameterNames: readonly string[];
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
-  /** One composite of blocks per level, level 1 first. */
-  private readonly levelTransforms: readonly CompositeTransform[];
+  readonly levels: readonly CompositeTransform[];
   private readonly acts: ActivationLayer[];
 
   constructor(
@@ -131,12 +136,12 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     scope: string,
   ) {
     const all = levels.flat();
-    this.levelTransforms = levels.map((level, l) => new CompositeTransform(`L${l + 1}`, level.map((b) => b.transform)));
+    this.levels = levels.map((level, l) => new CompositeTransform(`L${l + 1}`, level.map((b) => b.transform)));
     this.bijections = all.flatMap((b) => b.transform.parts as Bijection[]);
     this.layers = this.bijections.map((l) => l.descriptor);
     this.latentShapes = plan.latentShapes;
     this.dims = plan.dims;
-    this.variables = this.levelTransforms.flatMap((t) => [...t.variables]);
+    this.variables = this.levels.flatMap((t) => [...t.variables]);
     this.parameterNames = this.variables.map((v) => {
       if (!v.name.startsWith(scope)) throw new Error(`flow model: variable "${v.name}" lies outside the model's scope "${scope}"`);
       return v.name.slice(scope.length);
@@ -170,7 +175,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
         record.variance.push(tf.moments(output.y).variance);
         if (this.acts.includes(transform as ActivationLayer)) record.activationOutputs.push(output.y);
       };
-      this.levelTransforms.forEach((level, l) => {
+      this.levels.forEach((level, l) => {
         const r = level.forward(h, trace ? observe : undefined);
         logdet = tf.add(logdet, r.logdet);
         h = r.y;
@@ -192,10 +197,10 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     this.checkLatents(latents);
     return tf.tidy(() => {
       let h: Tensor | null = null;
-      for (let l = this.levelTransforms.length - 1; l >= 0; l--) {
+      for (let l = this.levels.length - 1; l >= 0; l--) {
         const z = latents[l]!;
         h = h === null ? z : tf.concat([h, z], z.rank - 1);
-        h = this.levelTransforms[l]!.inverse(h).x;
+        h = this.levels[l]!.inverse(h).x;
       }
       return h!;
     });
@@ -232,7 +237,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   }
 
   dispose(): void {
-    for (const level of this.levelTransforms) level.dispose();
+    for (const level of this.levels) level.dispose();
   }
 
   private checkInput(x: Tensor): void {
