@@ -51,6 +51,11 @@ export class EngineClient {
     return this.channel?.pid ?? null;
   }
 
+  /** Requests sent to the engine and not answered yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -58,9 +58,10 @@ export class Router {
     try {
       const request = parseRequest(raw);
       id = request.id;
-      const result = isHostCommand(request.command)
+      let result = isHostCommand(request.command)
         ? await this.hostCommand(request.command, request.args)
         : await this.engine.request(request.command as EngineCommandName, request.args);
+      if (request.command === 'health') result = { ...(result as object), pendingRequests: this.engine.pendingCount };
       return okResponse(request.id, parseResult(request.command as CommandName, result));
     } catch (error) {
       return errorResponse(id, toErrorInfo(error));

@@ -6,6 +6,7 @@
 export const COMMAND_NAME_LIST = [
   'ping',
   'getBackendInfo',
+  'health',
   'getHostInfo',
   'restartEngine',
   'pickPath',
