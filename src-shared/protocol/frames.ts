@@ -37,6 +37,8 @@ export const ErrorCodeSchema = z.enum([
   'UNKNOWN_COMMAND',
   'INVALID_ARGS',
   'TOO_LARGE',
+  /** A path outside the folders a client may use (host/pathPolicy.ts). */
+  'FORBIDDEN_PATH',
   'VERSION_MISMATCH',
   'ENGINE_UNAVAILABLE',
   'ENGINE_CRASHED',
