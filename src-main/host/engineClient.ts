@@ -134,6 +134,8 @@ export class EngineClient {
   /** Sends a request to the engine; resolves with the (unvalidated) result. */
   async request(command: EngineCommandName, args: unknown, timeoutMs = this.options.requestTimeoutMs ?? 0): Promise<unknown> {
     const channel = await this.ensureStarted();
+    // Shut down or restarted while this request waited for the engine: it would never be answered.
+    if (this.closed || this.channel !== channel) throw new ProtocolError('ENGINE_UNAVAILABLE', 'the engine host is shutting down');
     const id = this.nextId++;
     const frame: RequestFrame = { v: PROTOCOL_VERSION, type: 'request', id, command, args };
     return new Promise((resolve, reject) => {
