@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appRoot } from './paths';
 
 export interface EngineChannel {
   readonly pid: number | undefined;
@@ -49,12 +50,13 @@ export interface EngineEntry {
 }
 
 /**
- * Where the engine entry is: the built `out/main/engine.js` next to the running bundle, or the
- * TypeScript source run through tsx when this code itself runs from source (tests, dev).
+ * Where the engine entry is: the built `out/main/engine.js` of this app (this module may sit in
+ * a shared chunk of the bundle), or the TypeScript source run through tsx when this code itself
+ * runs from source (tests, dev).
  */
 export function resolveEngineEntry(): EngineEntry {
   const here = dirname(fileURLToPath(import.meta.url));
-  const built = join(here, 'engine.js');
+  const built = join(appRoot(), 'out', 'main', 'engine.js');
   if (!import.meta.url.endsWith('.ts') && existsSync(built)) return { modulePath: built, execArgv: [] };
   const source = resolve(here, '../engine/process.ts');
   if (existsSync(source)) return { modulePath: source, execArgv: ['--import', 'tsx'] };
