@@ -10,6 +10,10 @@ export function engineLifetime(graceMs = SHUTDOWN_GRACE_MS): AppModule {
   return {
     enable({ app, engine }) {
       let state: 'running' | 'stopping' | 'stopped' = 'running';
+      // Ctrl-C or a service manager's SIGTERM to the main process: quit the same way.
+      const quit = (): void => app.quit();
+      process.on('SIGINT', quit);
+      process.on('SIGTERM', quit);
       app.on('before-quit', (event) => {
         if (state === 'stopped') return;
         event.preventDefault();
@@ -20,13 +24,12 @@ export function engineLifetime(graceMs = SHUTDOWN_GRACE_MS): AppModule {
           .catch(() => null)
           .finally(() => {
             state = 'stopped';
+            process.off('SIGINT', quit);
+            process.off('SIGTERM', quit);
             app.quit();
           });
       });
       app.on('window-all-closed', () => app.quit());
-      const quit = (): void => app.quit();
-      process.once('SIGINT', quit);
-      process.once('SIGTERM', quit);
     },
   };
 }
