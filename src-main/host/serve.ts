@@ -100,7 +100,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             ? errorResponse(null, new ProtocolError('BAD_FRAME', 'binary frames are not part of the protocol; send JSON text').toInfo())
             : await options.router.handle(text);
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(response));
-      })();
+      })().catch(() => ws.close(1011, 'internal error'));
     });
   });
 
