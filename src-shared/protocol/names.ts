@@ -7,6 +7,7 @@ export const COMMAND_NAME_LIST = [
   'ping',
   'getBackendInfo',
   'requestStats',
+  'health',
   'getHostInfo',
   'restartEngine',
   'pickPath',

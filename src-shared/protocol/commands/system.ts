@@ -51,6 +51,20 @@ export type CommandStats = z.infer<typeof CommandStatsSchema>;
 
 const RequestStatsSchema = z.object({ commands: z.record(z.string(), CommandStatsSchema) }).strict();
 export type RequestStats = z.infer<typeof RequestStatsSchema>;
+/** Liveness of the engine: the fuzz test and a UI watchdog ask this while other work runs. */
+export const HealthSchema = z
+  .object({
+    pid: z.number().int(),
+    uptimeMs: z.number().min(0),
+    /** The backend in use, or null while none has been initialised yet. */
+    backend: z.object({ active: BackendNameSchema, reason: z.string() }).strict().nullable(),
+    /** How late the engine's event loop ran since the previous health call (mean and worst). */
+    eventLoopLagMs: z.object({ mean: z.number().min(0), max: z.number().min(0) }).strict(),
+    /** Other requests the host has sent to the engine and not had answered; null when not asked through a host. */
+    pendingRequests: z.number().int().min(0).nullable(),
+  })
+  .strict();
+export type Health = z.infer<typeof HealthSchema>;
 
 export const systemCommands = {
   ping: {
@@ -65,6 +79,11 @@ export const systemCommands = {
   requestStats: {
     args: z.object({}).strict(),
     result: RequestStatsSchema,
+  },
+  /** Liveness: pid, uptime, backend, event-loop lag (the host adds its pending requests). */
+  health: {
+    args: z.object({}).strict(),
+    result: HealthSchema,
   },
   /** Answered by the host, not the engine. */
   getHostInfo: {
