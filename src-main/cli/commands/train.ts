@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { PRESETS, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
 import { openDataset } from '../../data';
 import { createProgressBar } from '../../data/progressBar';
-import { initBackend } from '../../engine/backend';
+import { backendSummary, initBackend } from '../../engine/backend';
 import { RunManager } from '../../engine/runs/runManager';
 import { info, intFlag, numberFlag, printJson } from '../output';
 
@@ -51,7 +51,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const overrides: RunOverrides = { train, ...(flags.data ? { data: flags.data } : {}) };
 
   const backend = await initBackend();
-  info(`backend: ${backend.active} (${backend.package}; ${backend.reason})`);
+  info(`backend: ${backendSummary(backend)}`);
   const bar = flags.json || !process.stderr.isTTY ? null : new SingleBar({ format: 'train |{bar}| {value}/{total} steps | {loss} | {ips} img/s', hideCursor: true }, Presets.shades_classic);
   let lastLogged = 0;
   // The dataset's first scan / cache build gets its own bar (or periodic lines off a terminal).
