@@ -62,7 +62,7 @@ let starting: Promise<void> | null = null;
 function shortReason(error: unknown): string {
   const text = error instanceof Error ? error.message : typeof error === 'object' && error && 'message' in error ? String(error.message) : String(error);
   const first = text.split('\n')[0] ?? text;
-  if (/Cannot find (package|module)/.test(first)) return 'not installed';
+  if (/Cannot find (package|module)|Could not resolve/.test(first)) return 'not installed';
   return first.length > 300 ? `${first.slice(0, 300)}...` : first;
 }
 
