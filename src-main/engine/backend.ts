@@ -12,7 +12,7 @@
  */
 import { type AdapterInfo, type BackendInfo, type BackendName, describeDevice } from '../../src-shared/protocol';
 import { configureWasm, requestedThreads, settleWasmThreads } from './backends/wasm';
-import { loadWebgpu } from './backends/webgpu';
+import { explainSyncReads, loadWebgpu } from './backends/webgpu';
 import { tf } from './tf';
 
 interface Candidate {
@@ -86,6 +86,7 @@ async function start(forced: BackendName | undefined): Promise<void> {
       const ok = await tf.setBackend(candidate.name);
       if (!ok) throw new Error(`tf.setBackend('${candidate.name}') failed`);
       await tf.ready();
+      if (candidate.name === 'webgpu') explainSyncReads(tf.backend() as unknown as Parameters<typeof explainSyncReads>[0]);
       await smokeTest();
       const why = forced
         ? `forced by FLOWSTUDIO_BACKEND=${forced}`

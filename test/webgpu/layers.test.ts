@@ -100,6 +100,15 @@ describe.skipIf(gpu.skip)(webgpuSuiteName('flow layers on webgpu equal wasm', gp
     expect(gpu.info?.gpu).toBe(!adapter?.software);
   });
 
+  it('refuses a synchronous read of a GPU tensor with a message that says what to do', async () => {
+    await tf.setBackend('webgpu');
+    const a = tf.randomNormal([64, 64], 0, 1, 'float32', 1);
+    const product = tf.matMul(a, a); // 4096 values: computed on the GPU, not handed to the CPU
+    expect(() => product.dataSync()).toThrow('webgpu cannot read a tensor synchronously in Node (dataSync/arraySync): this code path must read with await tensor.data()');
+    expect((await product.data()).length).toBe(4096);
+    tf.dispose([a, product]);
+  });
+
   it('invertible 2×2 convolution: forward, log-det and gradients', async () => {
     const { wasm, webgpu } = await onWasmAndWebgpu(made(invConv, [2, 8, 8, 3]), outputs(false), release);
     expectSame('conv', 2, wasm, webgpu, false);

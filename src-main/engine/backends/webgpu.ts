@@ -87,3 +87,26 @@ export async function loadWebgpu(allowSoftware: boolean): Promise<AdapterInfo> {
   await importAtRunTime<unknown>('@tensorflow/tfjs-backend-webgpu');
   return info;
 }
+
+interface ReadSyncBackend {
+  readSync(dataId: object): unknown;
+}
+
+/**
+ * tfjs-webgpu reads a GPU tensor synchronously through an OffscreenCanvas, which Node lacks, so
+ * dataSync()/arraySync() on webgpu fail with "OffscreenCanvas is not defined". Call after
+ * setBackend('webgpu'): the failure then says what it is and what to do instead.
+ */
+export function explainSyncReads(backend: ReadSyncBackend): void {
+  const readSync = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object): unknown => {
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      if (error instanceof ReferenceError && error.message.includes('OffscreenCanvas')) {
+        throw new Error('webgpu cannot read a tensor synchronously in Node (dataSync/arraySync): this code path must read with await tensor.data()');
+      }
+      throw error;
+    }
+  };
+}
