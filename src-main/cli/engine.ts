@@ -15,11 +15,13 @@ import {
   type EventFrame,
   type EventName,
   type EventPayload,
+  backendSummary,
   commands,
 } from '../../src-shared/protocol';
 import { explainIssues } from '../../src-shared/settings';
 import type { Dispatcher } from '../engine/dispatcher';
 import type { FlagArgs } from './flagArgs';
+import { info } from './output';
 
 export class CliEngine {
   private dispatcher: Dispatcher | null = null;
@@ -67,5 +69,7 @@ export class CliEngine {
 export async function prepare<C extends EngineCommandName>(command: C, flags: FlagArgs): Promise<{ engine: CliEngine; args: CommandArgs<C>; backend: BackendInfo }> {
   const engine = new CliEngine();
   const args = engine.validate(command, flags.value, flags.label);
-  return { engine, args, backend: await engine.invoke('getBackendInfo', {}) };
+  const backend = await engine.invoke('getBackendInfo', {});
+  info(`backend: ${backendSummary(backend)}`);
+  return { engine, args, backend };
 }

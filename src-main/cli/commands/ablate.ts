@@ -31,7 +31,6 @@ export async function runAblateCommand(flags: AblateFlags): Promise<void> {
   const only = flags.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const built = FlagArgs.from(flags, fields).set('only', only, '--only').settings('', flags.set);
   const { engine, args, backend } = await prepare('ablate', built);
-  info(`backend: ${backend.active} (${backend.reason})`);
   const stop = showEvents(engine, { progress: true });
   let result;
   try {

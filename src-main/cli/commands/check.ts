@@ -18,7 +18,7 @@ export async function runCheck(flags: CheckFlags): Promise<void> {
   const r = await engine.invoke('check', args);
   if (flags.json) printJson({ backend: backend.active, ...r });
   else {
-    info(`backend ${backend.active}, preset ${r.preset}`);
+    info(`preset ${r.preset}`);
     info(`invertibility: max |x - f⁻¹(f(x))| = ${r.invertibilityMaxAbsError.toExponential(2)} at ${r.inputShape.join('×')}`);
     info(`log-det: model ${r.logdetModel.toFixed(5)} vs autodiff ${r.logdetAutodiff.toFixed(5)} (relative error ${r.logdetMaxRelError.toExponential(2)}) at ${r.logdetInputShape.join('×')}`);
   }

@@ -7,7 +7,7 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { PresetNameSchema, resolveRunConfig } from '../../../src-shared/config';
-import type { CommandArgs, MetricsRecord } from '../../../src-shared/protocol';
+import { type CommandArgs, type MetricsRecord, backendSummary } from '../../../src-shared/protocol';
 import { CliEngine } from '../engine';
 import { showEvents } from '../events';
 import { FlagArgs, collect, numeric, relabelDetails } from '../flagArgs';
@@ -87,7 +87,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const resume = flags.resume ? resumeArgs(engine, flags) : null;
   const start = resume ? null : startArgs(engine, flags);
   const backend = await engine.invoke('getBackendInfo', {});
-  info(`backend: ${backend.active} (${backend.package}; ${backend.reason})`);
+  info(`backend: ${backendSummary(backend)}`);
   // The dataset's first scan / cache build gets its own bar; the steps have theirs.
   const stopEvents = showEvents(engine, { progress: !flags.json, taskFilter: (id) => id.startsWith('data:') });
   const steps = stepView(flags);
