@@ -4,10 +4,8 @@
  * log-dets, the coupling's inverse, and the gradients of every variable, equal to 1e-4
  * relative. Kept small: a software adapter runs about ten times slower than wasm.
  *
- * Not here yet, because they read tensors synchronously (dataSync), which webgpu cannot do in
- * Node: the invertible convolution's inverse (W⁻¹ is built on the host in float64 from the
- * weights), the RQ activation (its bin search), and so whole-model steps, sampling and
- * encoding. compare.ts's onWasmAndWebgpu is meant for those tests too.
+ * The RQ activation, the convolution's inverse, whole training steps, sampling and encoding
+ * (which used to read synchronously) are in flow.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { CouplingNetwork } from '../../src-shared/config';
@@ -67,7 +65,7 @@ function release({ layer, x }: { layer: Bijection; x: Tensor }): void {
 function outputs(withInverse: boolean) {
   return ({ layer, x }: { layer: Bijection; x: Tensor }): Tensor[] => {
     const { y, logdet } = layer.forward(x);
-    const extra = withInverse ? [layer.inverse(y), x.clone()] : [];
+    const extra = withInverse ? [layer.inverse(y).x, x.clone()] : [];
     const { grads } = tf.variableGrads(() => {
       const pass = layer.forward(x);
       return tf.sub(tf.mul(tf.mean(tf.square(pass.y)), 0.5), tf.mean(pass.logdet)) as tf.Scalar;

@@ -6,6 +6,7 @@
  * call these, so the tests of `logProb` test what training minimises.
  */
 import { type Tensor, tf } from '../tf';
+import { sumAll } from '../ops/sum';
 import type { EncodeResult } from './types';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -18,7 +19,7 @@ export function standardNormalLogProb(latents: readonly Tensor[]): Tensor {
       const flat = tf.reshape(z, [z.shape[0]!, -1]);
       return tf.sub(tf.mul(tf.sum(tf.square(flat), 1), -0.5), 0.5 * flat.shape[1]! * LOG_2PI);
     });
-    return perLevel.length === 1 ? perLevel[0]! : tf.addN(perLevel);
+    return sumAll(perLevel);
   });
 }
 

@@ -5,6 +5,7 @@
  * Plus the Sec. 6.2 L2 transport cost on f_act's outputs when configured.
  */
 import type { ModelConfig } from '../../../src-shared/config';
+import { sumAll } from '../ops/sum';
 import { logLikelihood } from '../flow/prior';
 import { lossUnit } from '../../../src-shared/lossUnit';
 import type { Batch } from '../../data/types';
@@ -31,5 +32,5 @@ export function perExampleLoss(model: FlowModel, config: ModelConfig, x: Tensor,
 export function transportCost(trace: LayerTrace): Tensor {
   if (trace.activationOutputs.length === 0) return tf.scalar(0);
   const terms = trace.activationOutputs.map((a) => tf.mean(tf.square(a)));
-  return tf.div(tf.addN(terms), terms.length);
+  return tf.div(sumAll(terms), terms.length);
 }
