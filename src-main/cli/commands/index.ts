@@ -5,6 +5,7 @@ import { registerBounds } from './bounds';
 import { registerCheck } from './check';
 import { registerEval } from './eval';
 import { registerPerturb } from './perturb';
+import { registerPresets } from './presets';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
 import { registerStart } from './start';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerBounds(program);
   registerAblate(program);
+  registerPresets(program);
 }

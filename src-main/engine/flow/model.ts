@@ -86,6 +86,7 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
           network: config.coupling.network,
           hidden: config.coupling.hidden,
           mixtures: config.coupling.mixtures,
+          ...(config.coupling.seReduction !== undefined ? { seReduction: config.coupling.seReduction } : {}),
           unconstrained,
           logScaleInit: init.logScale,
           mexicanHatBiases: init.mexicanHatBiases,

@@ -1,6 +1,7 @@
 /** Every engine command handler, merged from the domain files. */
 import type { HandlerMap } from '../context';
 import { dataHandlers } from './data';
+import { presetHandlers } from './presets';
 import { sampleHandlers } from './sample';
 import { systemHandlers } from './system';
 import { theoryHandlers } from './theory';
@@ -14,4 +15,5 @@ export const handlers: HandlerMap = {
   ...sampleHandlers,
   ...theoryHandlers,
   ...toyHandlers,
+  ...presetHandlers,
 };

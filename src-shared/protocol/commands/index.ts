@@ -1,6 +1,7 @@
 /** The whole command map: each domain file owns its commands. */
 import type { z } from 'zod';
 import { dataCommands } from './data';
+import { presetCommands } from './presets';
 import { sampleCommands } from './sample';
 import { systemCommands } from './system';
 import { theoryCommands } from './theory';
@@ -14,6 +15,7 @@ export const commands = {
   ...sampleCommands,
   ...theoryCommands,
   ...toyCommands,
+  ...presetCommands,
 } as const;
 
 export type Commands = typeof commands;
@@ -45,6 +47,7 @@ export * from './train';
 export * from './sample';
 export * from './theory';
 export * from './toy';
+export * from './presets';
 
 // Compile-time check that the preload's plain name list matches the schemas exactly.
 type ListedCommand = (typeof import('../names').COMMAND_NAME_LIST)[number];
