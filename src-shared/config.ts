@@ -24,6 +24,10 @@ export type ActivationVariant = z.infer<typeof ActivationVariantSchema>;
 export const AfterCouplingSchema = z.enum(['none', 'tanh', 'normal-cdf']);
 export type AfterCoupling = z.infer<typeof AfterCouplingSchema>;
 
+/** f_conv weight: W = L(U + diag e^s), or W = exp(A)·(U + diag e^s) with A skew (docs/flow.md). */
+export const ConvWeightSchema = z.enum(['lu', 'exp-qr']);
+export type ConvWeight = z.infer<typeof ConvWeightSchema>;
+
 export const ModelConfigSchema = z
   .object({
     /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
@@ -38,6 +42,11 @@ export const ModelConfigSchema = z
     firstConvKernel: z.number().int().min(1).max(8),
     /** Kernel size of the invertible convolution in the other blocks of a level. */
     convKernel: z.number().int().min(1).max(8),
+    /**
+     * Parameterisation of f_conv's weight: `lu` (default when absent) reaches the matrices whose
+     * leading principal minors are all positive; `exp-qr` all of det > 0 (docs/flow.md).
+     */
+    convWeight: ConvWeightSchema.optional(),
     coupling: z
       .object({
         network: CouplingNetworkSchema,

@@ -17,6 +17,7 @@ import { type Tensor, type Variable, tf } from '../tf';
 import { type ActivationLayer, createActivation } from './activation';
 import { blockInitialization } from './init';
 import { DualAffineCoupling } from './layers/coupling';
+import { ExpQrConv } from './layers/expQrConv';
 import { InvertibleConv } from './layers/invConv';
 import { Squash } from './layers/squash';
 import { type BlockPlan, type ModelPlan, planModel } from './shapes';
@@ -31,7 +32,7 @@ export interface CreateFlowOptions {
 interface Block {
   name: string;
   plan: BlockPlan;
-  conv: InvertibleConv;
+  conv: InvertibleConv | ExpQrConv;
   aff: DualAffineCoupling;
   squash: Squash | null;
   act: ActivationLayer;
@@ -72,13 +73,8 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
         const act = createActivation(descriptor('act'), channels, config, `${scope}${name}.act`);
         created.push(act);
         const init = blockInitialization(act.initialSlope, config.coupling.mixtures);
-        const conv = new InvertibleConv({
-          descriptor: descriptor('conv'),
-          channels: inChannels,
-          kernel: bp.kernel,
-          kappa: init.kappa,
-          variablePrefix: `${scope}${name}.conv/`,
-        });
+        const convOptions = { descriptor: descriptor('conv'), channels: inChannels, kernel: bp.kernel, kappa: init.kappa, variablePrefix: `${scope}${name}.conv/` };
+        const conv = config.convWeight === 'exp-qr' ? new ExpQrConv(convOptions) : new InvertibleConv(convOptions);
         created.push(conv);
         const aff = new DualAffineCoupling({
           descriptor: descriptor('aff'),

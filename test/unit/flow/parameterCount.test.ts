@@ -36,6 +36,7 @@ const variants: [string, ModelConfig][] = [
   ['vectors, 2 levels on 6 dims, unconstrained', { ...PRESETS.toy2d.model, inputShape: [6], levels: 2, splitFraction: 1 / 3, ablation: { ...small.ablation, unconstrained: true } }],
   ['resnet-se, default SE reduction, odd channels', { ...small, inputShape: [8, 8, 3], coupling: { network: 'resnet-se', hidden: 24, mixtures: 3 } }],
   ['resnet-se, SE reduction 8, 5 bins, tanh', { ...small, inputShape: [8, 8, 2], coupling: { network: 'resnet-se', hidden: 16, mixtures: 2, seReduction: 8 }, activation: { ...small.activation, bins: 5 }, ablation: { ...small.ablation, afterCoupling: 'tanh' } }],
+  ['fashion-mnist-small with the GL⁺ conv weight', { ...small, convWeight: 'exp-qr' }],
   ['convnet, k = 2 in every block of 1 level', { ...small, inputShape: [16, 16, 1], levels: 1, blocksPerLevel: 3, convKernel: 2, coupling: { network: 'convnet', hidden: 8, mixtures: 1 } }],
 ];
 
