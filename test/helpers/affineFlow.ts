@@ -30,7 +30,7 @@ export function createAffineFlow(shape: number[]): FlowModel {
       const logdet = logdetOf(x.shape[0]!);
       const result: EncodeResult = { latents: [z], logdet };
       if (options?.trace) {
-        result.trace = { logdet: [tf.mean(logdet)], variance: [tf.moments(z).variance], activationOutputs: [] };
+        result.trace = { logdet: [tf.mean(logdet)], variance: [tf.moments(z).variance], activationOutputs: [], blocks: [] };
       }
       return result;
     },

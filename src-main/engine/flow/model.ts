@@ -15,13 +15,14 @@ import type { ModelConfig } from '../../../src-shared/config';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../tf';
 import { type ActivationLayer, createActivation } from './activation';
+import { CompositeTransform } from './composite';
 import { blockInitialization } from './init';
 import { DualAffineCoupling } from './layers/coupling';
 import { ExpQrConv } from './layers/expQrConv';
 import { InvertibleConv } from './layers/invConv';
 import { Squash } from './layers/squash';
 import { type BlockPlan, type ModelPlan, planModel } from './shapes';
-import type { Bijection, EncodeResult, FlowModel, LayerTrace } from './types';
+import type { Bijection, EncodeResult, FlowModel, ForwardObserver, LayerTrace, Transform } from './types';
 import { mixSeed } from './variables';
 
 export interface CreateFlowOptions {
@@ -32,11 +33,9 @@ export interface CreateFlowOptions {
 interface Block {
   name: string;
   plan: BlockPlan;
-  conv: InvertibleConv | ExpQrConv;
-  aff: DualAffineCoupling;
-  squash: Squash | null;
   act: ActivationLayer;
-  layers: Bijection[];
+  /** f_act ∘ [squash] ∘ f_aff ∘ f_conv as one transform. */
+  transform: CompositeTransform;
 }
 
 /** FlowModel plus what tests and tools need to look inside. */
@@ -92,7 +91,7 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
         created.push(aff);
         const squash = config.ablation.afterCoupling === 'none' ? null : new Squash(descriptor('squash'), config.ablation.afterCoupling);
         const layers: Bijection[] = squash ? [conv, aff, squash, act] : [conv, aff, act];
-        level.push({ name, plan: bp, conv, aff, squash, act, layers });
+        level.push({ name, plan: bp, act, transform: new CompositeTransform(name, layers) });
       }
       built.push(level);
     }
@@ -103,7 +102,7 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
   return new MultiScaleFlowImpl(config, plan, built, scope);
 }
 
-function disposeLayer(layer: Bijection): void {
+function disposeLayer(layer: Transform): void {
   if (layer.dispose) layer.dispose();
   else for (const v of layer.variables) v.dispose();
 }
@@ -116,20 +115,23 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   readonly parameterNames: readonly string[];
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  /** One composite of blocks per level, level 1 first. */
+  private readonly levelTransforms: readonly CompositeTransform[];
   private readonly acts: ActivationLayer[];
 
   constructor(
     readonly config: ModelConfig,
     readonly plan: ModelPlan,
-    private readonly levels: Block[][],
+    levels: Block[][],
     scope: string,
   ) {
     const all = levels.flat();
-    this.bijections = all.flatMap((b) => b.layers);
+    this.levelTransforms = levels.map((level, l) => new CompositeTransform(`L${l + 1}`, level.map((b) => b.transform)));
+    this.bijections = all.flatMap((b) => b.transform.parts as Bijection[]);
     this.layers = this.bijections.map((l) => l.descriptor);
     this.latentShapes = plan.latentShapes;
     this.dims = plan.dims;
-    this.variables = this.bijections.flatMap((l) => [...l.variables]);
+    this.variables = this.levelTransforms.flatMap((t) => [...t.variables]);
     this.parameterNames = this.variables.map((v) => {
       if (!v.name.startsWith(scope)) throw new Error(`flow model: variable "${v.name}" lies outside the model's scope "${scope}"`);
       return v.name.slice(scope.length);
@@ -139,12 +141,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     this.blocks = all.map((b) => ({
       name: b.name,
       inputShape: [...b.plan.inputShape],
-      apply: (x: Tensor) =>
-        tf.tidy(() => {
-          let h = x;
-          for (const layer of b.layers) h = layer.forward(h).y;
-          return h;
-        }),
+      apply: (x: Tensor) => tf.tidy(() => b.transform.forward(x).y),
     }));
   }
 
@@ -152,29 +149,30 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     this.checkInput(x);
     const trace = options.trace === true;
     return tf.tidy(() => {
-      const batch = x.shape[0]!;
       let h = x;
-      let logdet: Tensor = tf.zeros([batch]);
+      let logdet: Tensor = tf.zeros([x.shape[0]!]);
       const latents: Tensor[] = [];
-      const record: LayerTrace = { logdet: [], variance: [], activationOutputs: [] };
-      this.levels.forEach((level, l) => {
-        for (const block of level) {
-          for (const layer of block.layers) {
-            const r = layer.forward(h);
-            h = r.y;
-            logdet = tf.add(logdet, r.logdet);
-            if (trace) {
-              record.logdet.push(tf.mean(r.logdet));
-              record.variance.push(tf.moments(h).variance);
-              if (layer === block.act) record.activationOutputs.push(h);
-            }
-          }
+      const record: LayerTrace = { logdet: [], variance: [], activationOutputs: [], blocks: [] };
+      // Depth 0: the level's blocks; depth 1: a block's layers (see CompositeTransform).
+      const observe: ForwardObserver = ({ transform, input, output, depth }) => {
+        if (depth === 0) {
+          // The first block's input is the caller's x: a clone (same data) so disposing the trace
+          // never disposes the caller's tensor.
+          record.blocks.push({ input: input === x ? tf.clone(input) : input, output: output.y });
+          return;
         }
+        record.logdet.push(tf.mean(output.logdet));
+        record.variance.push(tf.moments(output.y).variance);
+        if (this.acts.includes(transform as ActivationLayer)) record.activationOutputs.push(output.y);
+      };
+      this.levelTransforms.forEach((level, l) => {
+        const r = level.forward(h, trace ? observe : undefined);
+        logdet = tf.add(logdet, r.logdet);
+        h = r.y;
         const keep = this.plan.levels[l]!.keepChannels;
         if (keep > 0) {
           const axis = h.rank - 1;
-          const channels = h.shape[axis]!;
-          const [kept, out] = tf.split(h, [keep, channels - keep], axis) as [Tensor, Tensor];
+          const [kept, out] = tf.split(h, [keep, h.shape[axis]! - keep], axis) as [Tensor, Tensor];
           latents.push(out);
           h = kept;
         } else latents.push(h);
@@ -189,14 +187,10 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     this.checkLatents(latents);
     return tf.tidy(() => {
       let h: Tensor | null = null;
-      for (let l = this.levels.length - 1; l >= 0; l--) {
+      for (let l = this.levelTransforms.length - 1; l >= 0; l--) {
         const z = latents[l]!;
         h = h === null ? z : tf.concat([h, z], z.rank - 1);
-        const level = this.levels[l]!;
-        for (let b = level.length - 1; b >= 0; b--) {
-          const layers = level[b]!.layers;
-          for (let i = layers.length - 1; i >= 0; i--) h = layers[i]!.inverse(h);
-        }
+        h = this.levelTransforms[l]!.inverse(h).x;
       }
       return h!;
     });
@@ -227,7 +221,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   }
 
   dispose(): void {
-    for (const layer of this.bijections) disposeLayer(layer);
+    for (const level of this.levelTransforms) level.dispose();
   }
 
   private checkInput(x: Tensor): void {

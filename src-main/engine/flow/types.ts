@@ -6,23 +6,46 @@
 import type { LayerDescriptor } from '../../../src-shared/protocol';
 import type { Tensor, Variable } from '../tf';
 
-/** Output of a bijection's forward pass. */
-export interface ForwardResult {
+/** Output of a bijection's forward pass (a type, not an interface, so tf.tidy can return it). */
+export type ForwardResult = {
   y: Tensor;
-  /** log|det J| per example, shape [batch]. */
+  /** log|det J_f(x)| per example, shape [batch]. */
   logdet: Tensor;
+};
+
+/** Output of a bijection's inverse pass. */
+export type InverseResult = {
+  x: Tensor;
+  /** log|det J_{f⁻¹}(y)| per example, shape [batch]: −(forward log-det at x). */
+  logdet: Tensor;
+};
+
+/**
+ * Anything invertible with a log-det, as in nflows' `Transform`: a layer, a block, a level.
+ * `forward` and `inverse` each return their own log-det, so a composite can be run either way
+ * and per-block recomputation can rebuild inputs from outputs.
+ */
+export interface Transform {
+  forward(x: Tensor, observe?: ForwardObserver): ForwardResult;
+  inverse(y: Tensor): InverseResult;
+  /** Trainable variables (empty for parameter-free transforms). */
+  readonly variables: readonly Variable[];
+  /** Frees the variables and any constant tensors owned. */
+  dispose?(): void;
 }
 
 /** One invertible layer: f_conv, f_aff, the Sec. 6.2 squash, f_act. */
-export interface Bijection {
+export interface Bijection extends Transform {
   readonly descriptor: LayerDescriptor;
-  forward(x: Tensor): ForwardResult;
-  inverse(y: Tensor): Tensor;
-  /** Trainable variables of this layer (empty for parameter-free layers). */
-  readonly variables: readonly Variable[];
-  /** Frees the layer's variables and any constant tensors it owns. */
-  dispose?(): void;
 }
+
+/**
+ * Called by a composite after each of its parts ran forward (inside the composite's tidy: keep
+ * what you take with the tensors you return, or it is disposed). Nested composites report their
+ * own parts first, then are reported themselves by their parent; `depth` is 0 for the parts of
+ * the outermost composite.
+ */
+export type ForwardObserver = (step: { transform: Transform; input: Tensor; output: ForwardResult; depth: number }) => void;
 
 /** Per-layer diagnostics of one forward pass, in `FlowModel.layers` order. */
 export interface LayerTrace {
@@ -30,8 +53,10 @@ export interface LayerTrace {
   logdet: Tensor[];
   /** Variance of each layer's output over batch and dimensions; scalars. */
   variance: Tensor[];
-  /** Each f_act layer's output (for the Sec. 6.2 L2 transport cost); same order as act layers. */
+  /** Each f_act layer's output; same order as act layers. */
   activationOutputs: Tensor[];
+  /** Each block's input and output (f_l's domain and image), in block order. */
+  blocks: { input: Tensor; output: Tensor }[];
 }
 
 export interface EncodeResult {

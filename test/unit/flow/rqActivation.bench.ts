@@ -37,7 +37,7 @@ describe(`RQ activation [64, 14, 14, 4] on ${info.active}`, () => {
   });
 
   bench('inverse', () => {
-    const back = layer.inverse(y);
+    const back = layer.inverse(y).x;
     back.dataSync();
     back.dispose();
   });

@@ -48,14 +48,14 @@ describe.each(['paper', 'strict'] as const)('variant %s', (variant) => {
     const xs = samplePoints(n, edgesOf(layer), layer.tailBound, 3, 2);
     const x = tf.tensor2d(xs, [n, C]);
     const { y, logdet } = layer.forward(x);
-    const back = layer.inverse(y);
+    const back = layer.inverse(y).x;
     const e1 = errors(xs, back.dataSync());
     // forward(inverse(y)) on points sampled in y-space: the knot images, the tails, ±f(T).
     const kn = layer.knots();
     const yEdges = kn.y.map((row) => row.flatMap((v) => [v, f32(v * (1 + 2 ** -23)), f32(v * (1 - 2 ** -23))]));
     const ys = samplePoints(n, yEdges, layer.tailBound * layer.initialSlope, 4, 2);
     const yIn = tf.tensor2d(ys, [n, C]);
-    const xOut = layer.inverse(yIn);
+    const xOut = layer.inverse(yIn).x;
     const yBack = layer.forward(xOut).y;
     const e2 = errors(ys, yBack.dataSync());
     console.log(`[${variant}] inverse(forward(x)): max abs err (|x|≤10) ${e1.abs.toExponential(2)}, max rel err beyond ${e1.rel.toExponential(2)}; forward(inverse(y)): ${e2.abs.toExponential(2)}, ${e2.rel.toExponential(2)}`);
@@ -217,10 +217,10 @@ describe.each(['paper', 'strict'] as const)('variant %s', (variant) => {
     const vars = layer.variables as tf.Variable[];
     const { grads } = tf.variableGrads(() => {
       const { y, logdet } = layer.forward(x);
-      return tf.addN([tf.sum(tf.tanh(y)), tf.sum(logdet), tf.sum(tf.tanh(layer.inverse(ySpecial)))]) as tf.Scalar;
+      return tf.addN([tf.sum(tf.tanh(y)), tf.sum(logdet), tf.sum(tf.tanh(layer.inverse(ySpecial).x))]) as tf.Scalar;
     }, vars);
     const dx = tf.grad((v: tf.Tensor) => tf.add(tf.sum(tf.tanh(layer.forward(v).y)), tf.sum(layer.forward(v).logdet)))(x);
-    const dy = tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(layer.inverse(v))))(ySpecial);
+    const dy = tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(layer.inverse(v).x)))(ySpecial);
     for (const v of vars) {
       const g = grads[v.name]!.dataSync();
       expect(g.every(Number.isFinite), `${v.name} gradient`).toBe(true);
@@ -271,7 +271,7 @@ describe('unconstrained (Sec. 6.2 ablation)', () => {
     const xs = samplePoints(n, edgesOf(layer), layer.tailBound, 10, 2);
     const x = tf.tensor2d(xs, [n, C]);
     const { y, logDerivative } = layer.elementwise(x);
-    const back = layer.inverse(y);
+    const back = layer.inverse(y).x;
     const e = errors(xs, back.dataSync());
     expect(e.abs).toBeLessThanOrEqual(1e-5);
     expect(e.rel).toBeLessThanOrEqual(1e-5);
@@ -364,7 +364,7 @@ describe('bookkeeping', () => {
     const layer = makeLayer({ channels: 3 });
     const bad = tf.zeros([2, 4]);
     expect(() => layer.forward(bad)).toThrow(/expects/);
-    expect(() => layer.inverse(bad)).toThrow(/expects/);
+    expect(() => layer.inverse(bad).x).toThrow(/expects/);
     bad.dispose();
     layer.dispose();
     expect(() => makeLayer({ channels: 1, beta: 1.5 })).toThrow(/beta/);
@@ -380,10 +380,10 @@ describe('bookkeeping', () => {
       const { y, logdet } = layer.forward(x);
       const back = layer.inverse(y);
       const { grads, value } = tf.variableGrads(() => tf.sum(layer.forward(x).logdet) as tf.Scalar, layer.variables as tf.Variable[]);
-      const dx = tf.grad((v: tf.Tensor) => tf.sum(layer.inverse(v)))(y);
+      const dx = tf.grad((v: tf.Tensor) => tf.sum(layer.inverse(v).x))(y);
       layer.maxDerivative();
       layer.knots();
-      tf.dispose([y, logdet, back, value, dx, ...Object.values(grads)]);
+      tf.dispose([y, logdet, back.x, back.logdet, value, dx, ...Object.values(grads)]);
     };
     once();
     const before = tf.memory().numTensors;

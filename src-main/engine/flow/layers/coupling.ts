@@ -10,7 +10,7 @@
 import type { CouplingNetwork } from '../../../../src-shared/config';
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult } from '../types';
+import type { Bijection, ForwardResult, InverseResult } from '../types';
 import { mixSeed } from '../variables';
 import { CouplingNet } from './couplingNets';
 
@@ -77,7 +77,7 @@ export class DualAffineCoupling implements Bijection {
     });
   }
 
-  inverse(y: Tensor): Tensor {
+  inverse(y: Tensor): InverseResult {
     this.checkInput(y);
     return tf.tidy(() => {
       const axis = y.rank - 1;
@@ -86,7 +86,9 @@ export class DualAffineCoupling implements Bijection {
       const x2 = tf.mul(tf.sub(y2, b.shift), tf.exp(tf.neg(b.logScale)));
       const a = this.net1.apply(x2);
       const x1 = tf.mul(tf.sub(y1, a.shift), tf.exp(tf.neg(a.logScale)));
-      return tf.concat([x1, x2], axis);
+      const reduce = Array.from({ length: axis }, (_, i) => i + 1);
+      const logdet = tf.neg(tf.add(tf.sum(a.logScale, reduce), tf.sum(b.logScale, reduce)));
+      return { x: tf.concat([x1, x2], axis), logdet };
     });
   }
 

@@ -22,7 +22,7 @@ import { inverse as inverse64, matmul as matmul64 } from '../../numeric/lu';
 import { matMul } from '../../ops/matmul';
 import { squeeze, unsqueeze } from '../../ops/squeeze';
 import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult } from '../types';
+import type { Bijection, ForwardResult, InverseResult } from '../types';
 import { makeVariable } from '../variables';
 import type { InvertibleConvOptions } from './invConv';
 
@@ -102,11 +102,15 @@ export class ExpQrConv implements Bijection {
     });
   }
 
-  inverse(y: Tensor): Tensor {
+  inverse(y: Tensor): InverseResult {
     const n = this.size;
     if (y.shape[y.rank - 1] !== n) throw new Error(`${this.descriptor.name}: inverse expects ${n} channels, got shape [${y.shape}]`);
     const winv = Float32Array.from(inverse64(this.weight64(), n));
-    return tf.tidy(() => unsqueeze(this.applyMatrix(y, tf.tensor2d(winv, [n, n])), this.kernel));
+    return tf.tidy(() => {
+      const pixels = y.rank === 4 ? y.shape[1]! * y.shape[2]! : 1;
+      const logdet = tf.mul(tf.mul(tf.sum(this.logScale), -pixels), tf.ones([y.shape[0]!]));
+      return { x: unsqueeze(this.applyMatrix(y, tf.tensor2d(winv, [n, n])), this.kernel), logdet };
+    });
   }
 
   private applyMatrix(v: Tensor, m: Tensor): Tensor {

@@ -20,7 +20,7 @@ import { inverse as inverse64, matmul as matmul64 } from '../../numeric/lu';
 import { squeeze, unsqueeze } from '../../ops/squeeze';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult } from '../types';
+import type { Bijection, ForwardResult, InverseResult } from '../types';
 import { makeVariable } from '../variables';
 
 export interface InvertibleConvOptions {
@@ -104,11 +104,15 @@ export class InvertibleConv implements Bijection {
     });
   }
 
-  inverse(y: Tensor): Tensor {
+  inverse(y: Tensor): InverseResult {
     const n = this.size;
     if (y.shape[y.rank - 1] !== n) throw new Error(`${this.descriptor.name}: inverse expects ${n} channels, got shape [${y.shape}]`);
     const winv = Float32Array.from(inverse64(this.weight64(), n));
-    return tf.tidy(() => unsqueeze(this.applyMatrix(y, tf.tensor2d(winv, [n, n])), this.kernel));
+    return tf.tidy(() => {
+      const pixels = y.rank === 4 ? y.shape[1]! * y.shape[2]! : 1;
+      const logdet = tf.mul(tf.mul(tf.sum(this.logScale), -pixels), tf.ones([y.shape[0]!]));
+      return { x: unsqueeze(this.applyMatrix(y, tf.tensor2d(winv, [n, n])), this.kernel), logdet };
+    });
   }
 
   /** v·M over the last axis, for [batch, n] or [batch, h, w, n]. */

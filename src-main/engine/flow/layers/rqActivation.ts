@@ -24,7 +24,7 @@
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult } from '../types';
+import type { Bijection, ForwardResult, InverseResult } from '../types';
 import {
   MAX_CONSTRAINED_SLOPE,
   binMaxDerivative,
@@ -198,12 +198,7 @@ export class RQActivation implements Bijection {
       const num = tf.add(tf.mul(p.slope, tf.square(xi)), tf.mul(p.alphaNear, t));
       const along = tf.add(tf.div(tf.mul(p.dy, num), den), tf.mul(overshoot, this.initialSlope));
       const yt = tf.add(p.anchorY, tf.mul(p.sign, along));
-      // Eq. 17 in log form: log f' = 2·log δ + log γ − 2·log(δ + ρξ(1−ξ)).
-      const gamma = tf.add(
-        tf.add(tf.mul(p.alphaFar, tf.square(xi)), tf.mul(tf.mul(p.slope, 2), t)),
-        tf.mul(p.alphaNear, tf.square(omxi)),
-      );
-      const logd = tf.add(tf.mul(p.logSlope, 2), tf.log(tf.div(gamma, tf.square(den))));
+      const logd = logDerivativeAt(p, xi);
       return {
         y: tf.reshape(tf.transpose(yt), x.shape),
         logDerivative: tf.reshape(tf.transpose(logd), x.shape),
@@ -211,7 +206,7 @@ export class RQActivation implements Bijection {
     });
   }
 
-  inverse(y: Tensor): Tensor {
+  inverse(y: Tensor): InverseResult {
     this.checkShape(y, 'inverse');
     return tf.tidy(() => {
       const C = this.channels;
@@ -232,7 +227,9 @@ export class RQActivation implements Bijection {
       const xi = tf.clipByValue(tf.div(tf.mul(c, 2), tf.sub(tf.neg(b), tf.sqrt(disc))), 0, 1);
       const along = tf.add(tf.mul(xi, p.dx), tf.div(overshoot, this.initialSlope));
       const xt = tf.add(p.anchorX, tf.mul(p.sign, along));
-      return tf.reshape(tf.transpose(xt), y.shape);
+      // log|det J_{f⁻¹}(y)| = −Σ log f'(x) at the recovered ξ (beyond ±T: ξ = 1, slope β).
+      const logd = tf.reshape(tf.transpose(logDerivativeAt(p, xi)), [y.shape[0]!, -1]);
+      return { x: tf.reshape(tf.transpose(xt), y.shape), logdet: tf.neg(tf.sum(logd, 1)) };
     });
   }
 
@@ -377,6 +374,18 @@ export class RQActivation implements Bijection {
     };
   }
 
+}
+
+/**
+ * Eq. 17 in log form at ξ within the selected bin: log f' = 2·log δ + log γ − 2·log(δ + ρξ(1−ξ)),
+ * γ = α_far·ξ² + 2δξ(1−ξ) + α_near·(1−ξ)² ("near"/"far" relative to the bin's anchor knot).
+ */
+function logDerivativeAt(p: Rows, xi: Tensor): Tensor {
+  const omxi = tf.sub(1, xi);
+  const t = tf.mul(xi, omxi);
+  const den = tf.add(p.slope, tf.mul(p.rho, t));
+  const gamma = tf.add(tf.add(tf.mul(p.alphaFar, tf.square(xi)), tf.mul(tf.mul(p.slope, 2), t)), tf.mul(p.alphaNear, tf.square(omxi)));
+  return tf.add(tf.mul(p.logSlope, 2), tf.log(tf.div(gamma, tf.square(den))));
 }
 
 /**

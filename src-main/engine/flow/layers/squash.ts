@@ -10,7 +10,7 @@
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult } from '../types';
+import type { Bijection, ForwardResult, InverseResult } from '../types';
 
 export type SquashKind = 'tanh' | 'normal-cdf';
 
@@ -28,22 +28,26 @@ export class Squash implements Bijection {
 
   forward(x: Tensor): ForwardResult {
     return tf.tidy(() => {
-      const reduce = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
-      if (this.kind === 'tanh') {
-        const a = tf.abs(x);
-        const logd = tf.mul(tf.sub(tf.sub(LN2, a), tf.softplus(tf.mul(a, -2))), 2);
-        return { y: tf.tanh(x), logdet: tf.sum(logd, reduce) };
-      }
-      const logd = tf.sub(HALF_LOG_2_OVER_PI, tf.mul(tf.square(x), 0.5));
-      return { y: tf.erf(tf.mul(x, Math.SQRT1_2)), logdet: tf.sum(logd, reduce) };
+      const y = this.kind === 'tanh' ? tf.tanh(x) : tf.erf(tf.mul(x, Math.SQRT1_2));
+      return { y, logdet: this.logDerivativeSum(x) };
     });
   }
 
-  inverse(y: Tensor): Tensor {
+  inverse(y: Tensor): InverseResult {
     return tf.tidy(() => {
-      if (this.kind === 'tanh') return tf.atanh(y);
-      return tf.mul(erfinv(y), Math.SQRT2);
+      const x = this.kind === 'tanh' ? tf.atanh(y) : tf.mul(erfinv(y), Math.SQRT2);
+      return { x, logdet: tf.neg(this.logDerivativeSum(x)) };
     });
+  }
+
+  /** Σ log y'(x) per example (the forward log-det at x). */
+  private logDerivativeSum(x: Tensor): Tensor {
+    const reduce = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
+    if (this.kind === 'tanh') {
+      const a = tf.abs(x);
+      return tf.sum(tf.mul(tf.sub(tf.sub(LN2, a), tf.softplus(tf.mul(a, -2))), 2), reduce);
+    }
+    return tf.sum(tf.sub(HALF_LOG_2_OVER_PI, tf.mul(tf.square(x), 0.5)), reduce);
   }
 }
 
