@@ -40,23 +40,62 @@ const OptionsSchema = z
   })
   .strict();
 
+const OPTION_KEYS = ['size', 'bits', 'testFraction', 'n'] as const satisfies readonly (keyof DataSpecOptions)[];
+
+/** The options each format reads; any other option is reported as ignored by the loaders. */
+export const FORMAT_OPTIONS: Record<DataFormat, readonly (keyof DataSpecOptions)[]> = {
+  'fashion-mnist': ['bits', 'size'],
+  mnist: ['bits', 'size'],
+  cifar10: ['bits', 'size'],
+  imagenet32: ['bits', 'size'],
+  folder: ['bits', 'size', 'testFraction'],
+  toy: ['n'],
+};
+
+/** The options of `spec` that its format does not read (the loaders warn about them). */
+export function unusedOptions(spec: DataSpec): (keyof DataSpecOptions)[] {
+  const used = FORMAT_OPTIONS[spec.format];
+  return OPTION_KEYS.filter((key) => spec.options[key] !== undefined && !used.includes(key));
+}
+
+/** The three parts of a spec's text, before any of them is checked: `format:target?query`. */
+interface SpecParts {
+  /** Text before the first colon; null when there is no colon (or nothing before it). */
+  format: string | null;
+  target: string;
+  /** The query with its leading `?`, or '' when there is none. */
+  query: string;
+}
+
+function splitSpec(raw: string): SpecParts {
+  const colon = raw.indexOf(':');
+  const format = colon > 0 ? raw.slice(0, colon) : null;
+  const rest = colon > 0 ? raw.slice(colon + 1) : raw;
+  const q = rest.indexOf('?');
+  return { format, target: q >= 0 ? rest.slice(0, q) : rest, query: q >= 0 ? rest.slice(q) : '' };
+}
+
+/**
+ * The spec text with its path replaced, keeping its format and options (a folder picker
+ * filling in `folder:/x?size=64`). Works on text still being typed: no format means folder.
+ */
+export function withDataSpecPath(raw: string, path: string): string {
+  const parts = splitSpec(raw);
+  return `${parts.format ?? 'folder'}:${path}${parts.query}`;
+}
+
 /** Parses a data spec, throwing an Error whose message names the problem. */
 export function parseDataSpec(raw: string): DataSpec {
-  const colon = raw.indexOf(':');
-  if (colon <= 0) {
+  const { format: formatText, target, query } = splitSpec(raw);
+  if (formatText === null) {
     throw new Error(`data spec "${raw}" must look like <format>:<path>, formats: ${DataFormatSchema.options.join(', ')}`);
   }
-  const formatText = raw.slice(0, colon);
   const format = DataFormatSchema.safeParse(formatText);
   if (!format.success) {
     throw new Error(`unknown data format "${formatText}" in "${raw}"; known: ${DataFormatSchema.options.join(', ')}`);
   }
-  const rest = raw.slice(colon + 1);
-  const q = rest.indexOf('?');
-  const target = q >= 0 ? rest.slice(0, q) : rest;
-  const query = q >= 0 ? rest.slice(q + 1) : '';
   if (target.length === 0) throw new Error(`data spec "${raw}" has no path`);
-  const entries = Object.fromEntries(new URLSearchParams(query).entries());
+  const entries = Object.fromEntries(new URLSearchParams(query.slice(1)).entries());
   const options = OptionsSchema.safeParse(entries);
   if (!options.success) {
     const issue = options.error.issues[0];

@@ -1,18 +1,23 @@
 /**
  * The on-disk cache of decoded examples: one folder per (source, decoding settings, file
- * list), holding shard files of fixed-size records, optional label files and a manifest.
- * The manifest is written last and atomically, and is trusted only when every shard it lists
- * has exactly the size it says: a build that was interrupted, or a shard cut short, is seen
- * as "no cache" and rebuilt.
+ * list), holding shard files (./shardFormat), optional label files and a manifest. The
+ * manifest is written last and atomically, is validated field by field when read, and is
+ * trusted only when every shard it lists is a regular file of exactly the size it says: a
+ * build that was interrupted, or a shard cut short, is seen as "no cache" and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { DataError, messageOf } from './errors';
 import { writeFileAtomic } from './files';
-import { type ShardEntry, ShardSource } from './shardSource';
+import { readJsonFile, readRegularFile } from './regularFile';
+import { type ShardEntry, ShardEntrySchema } from './shardFormat';
+import { ShardSource } from './shardSource';
 import type { Split } from './types';
 
-export const CACHE_VERSION = 1;
+/** 2: shards carry an encoding (raw or PNG), their size, record ends and checksums. */
+export const CACHE_VERSION = 2;
 
 /** `FLOWSTUDIO_CACHE_DIR`, else `<cwd>/.cache/datasets`. */
 export function defaultCacheDir(): string {
@@ -24,60 +29,99 @@ export function hashKey(value: unknown, length = 16): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
 }
 
-export interface SplitManifest {
-  shards: ShardEntry[];
-  count: number;
+const SplitManifestSchema = z.object({
+  shards: z.array(ShardEntrySchema),
+  count: z.number().int().min(0),
   /** Int32 little-endian labels of every record, when the format has labels. */
-  labelsFile?: string;
-}
+  labelsFile: z
+    .string()
+    .regex(/^(train|test)-labels\.bin$/)
+    .optional(),
+});
+export type SplitManifest = z.infer<typeof SplitManifestSchema>;
 
-export interface CacheManifest {
-  version: number;
-  format: string;
+export const CacheManifestSchema = z.object({
+  version: z.number().int(),
+  format: z.string().max(40),
   /** Hash of everything the content depends on. */
-  key: string;
+  key: z.string().max(64),
   /** The source folder (for people looking inside the cache). */
-  source: string;
-  shape: number[];
-  bits: number;
-  recordLength: number;
-  splits: Record<Split, SplitManifest>;
-  warnings: string[];
-  createdAt: string;
-}
+  source: z.string(),
+  shape: z.array(z.number().int().min(1)).min(1).max(3),
+  bits: z.number().int().min(1).max(8),
+  splits: z.object({ train: SplitManifestSchema, test: SplitManifestSchema }),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+});
+export type CacheManifest = z.infer<typeof CacheManifestSchema>;
 
 const MANIFEST = 'manifest.json';
 
-/** The manifest of `dir` if it matches `key` and every file it lists is whole; else null. */
-export async function readValidManifest(dir: string, key: string): Promise<CacheManifest | null> {
+/** A usable cache, or why there is none (null: no manifest yet, nothing to report). */
+export type ManifestCheck = { manifest: CacheManifest; problem: null } | { manifest: null; problem: string | null };
+
+/**
+ * The manifest of `dir` if it matches `key` and every file it lists is whole. Otherwise the
+ * problem (naming the file at fault, never quoting it), so the caller can say what it rebuilds.
+ */
+export async function checkManifest(dir: string, key: string): Promise<ManifestCheck> {
+  const path = join(dir, MANIFEST);
+  if (!(await exists(path))) return { manifest: null, problem: null };
   let manifest: CacheManifest;
   try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as CacheManifest;
-  } catch {
-    return null;
+    manifest = await readJsonFile(path, CacheManifestSchema);
+  } catch (error) {
+    return { manifest: null, problem: messageOf(error) };
   }
-  if (manifest.version !== CACHE_VERSION || manifest.key !== key) return null;
+  if (manifest.version !== CACHE_VERSION || manifest.key !== key) return { manifest: null, problem: `${path} belongs to another version or file list` };
+  const recordLength = manifest.shape.reduce((a, b) => a * b, 1);
   for (const split of ['train', 'test'] as const) {
-    const entry = manifest.splits?.[split];
-    if (!entry || !Array.isArray(entry.shards)) return null;
+    const entry = manifest.splits[split];
     for (const shard of entry.shards) {
-      if (!(await hasSize(join(dir, shard.file), shard.records * manifest.recordLength))) return null;
+      const expected = shard.encoding === 'raw' ? shard.records * recordLength : shard.bytes;
+      const problem = await sizeProblem(join(dir, shard.file), expected);
+      if (problem) return { manifest: null, problem: `cache shard ${join(dir, shard.file)} ${problem}` };
     }
-    if (entry.labelsFile && !(await hasSize(join(dir, entry.labelsFile), entry.count * 4))) return null;
+    if (entry.labelsFile) {
+      const problem = await sizeProblem(join(dir, entry.labelsFile), entry.count * 4);
+      if (problem) return { manifest: null, problem: `cache labels ${join(dir, entry.labelsFile)} ${problem}` };
+    }
   }
-  return manifest;
+  return { manifest, problem: null };
+}
+
+/** The manifest of `dir` if it is whole and matches `key`, else null. */
+export async function readValidManifest(dir: string, key: string): Promise<CacheManifest | null> {
+  return (await checkManifest(dir, key)).manifest;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Why `path` is not a regular file of exactly `bytes` bytes, or null when it is. */
+export async function sizeProblem(path: string, bytes: number): Promise<string | null> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    return 'is missing';
+  }
+  if (!info.isFile()) return 'is not a regular file';
+  if (info.size < bytes) return `is truncated (${info.size} of ${bytes} bytes)`;
+  if (info.size > bytes) return `is longer than its manifest says (${info.size}, not ${bytes} bytes)`;
+  return null;
 }
 
 export async function hasSize(path: string, bytes: number): Promise<boolean> {
-  try {
-    return (await stat(path)).size === bytes;
-  } catch {
-    return false;
-  }
+  return (await sizeProblem(path, bytes)) === null;
 }
 
 export async function writeManifest(dir: string, manifest: CacheManifest): Promise<void> {
-  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1));
+  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest));
 }
 
 export function shardName(split: Split, index: number): string {
@@ -90,12 +134,14 @@ export async function openCachedSplits(dir: string, manifest: CacheManifest): Pr
     const entry = manifest.splits[split];
     let labels: Int32Array | undefined;
     if (entry.labelsFile) {
-      const bytes = await readFile(join(dir, entry.labelsFile));
+      const path = join(dir, entry.labelsFile);
+      const bytes = await readRegularFile(path, entry.count * 4);
+      if (bytes.length !== entry.count * 4) throw new DataError(`cache labels ${path} changed size while the cache was opened; open the dataset again`, path);
       labels = new Int32Array(entry.count);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       for (let i = 0; i < entry.count; i++) labels[i] = view.getInt32(i * 4, true);
     }
-    return new ShardSource(dir, entry.shards, manifest.recordLength, labels);
+    return new ShardSource(dir, entry.shards, manifest.shape, labels);
   };
   return { train: await open('train'), test: await open('test') };
 }
@@ -185,6 +231,6 @@ export class ShardWriter {
   private async write(bytes: Uint8Array, index: number, records: number): Promise<void> {
     const file = shardName(this.split, index);
     await writeFileAtomic(join(this.dir, file), bytes);
-    this.shards.push({ file, records });
+    this.shards.push({ file, records, bytes: bytes.length, encoding: 'raw' });
   }
 }

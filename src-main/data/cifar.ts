@@ -3,11 +3,11 @@
  * label byte (0..9) and 3072 image bytes, channel-planar (1024 R, 1024 G, 1024 B, rows of
  * 32). Records are converted to NHWC as they are read.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError, messageOf } from './errors';
+import { DataError } from './errors';
 import { exists } from './files';
 import { planarToHwc } from './pixels';
+import { readRegularFile } from './regularFile';
 
 export const CIFAR_SIDE = 32;
 const IMAGE_BYTES = CIFAR_SIDE * CIFAR_SIDE * 3;
@@ -62,12 +62,7 @@ export async function loadCifarSplit(dir: string, files: string[], warn: (messag
       warn(`${path} is missing: the split is loaded without it`);
       continue;
     }
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new DataError(`cannot read ${path}: ${messageOf(error)}`, path);
-    }
+    const bytes = await readRegularFile(path);
     const part = parseCifarBatch(bytes, path);
     if (part.labels.length !== RECORDS_PER_BATCH) warn(`${path} has ${part.labels.length} records; CIFAR-10 batches have ${RECORDS_PER_BATCH}`);
     parts.push(part);

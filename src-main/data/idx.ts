@@ -20,6 +20,10 @@ export function parseIdx(buffer: Uint8Array, file: string, expectedDims: number)
   if (buffer.length < 4) throw new DataError(`${file} is too short to be an IDX file (${buffer.length} bytes)`, file);
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const magic = view.getUint32(0);
+  if (magic >>> 16 !== 0) {
+    // Not IDX at all: say so without showing the bytes (they could be any file's, via a link).
+    throw new DataError(`${file} does not start with an IDX magic number (two zero bytes, a type, the number of dimensions): not an IDX file`, file);
+  }
   if (magic !== expectedMagic) {
     throw new DataError(
       `${file} has IDX magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${expectedMagic.toString(16).padStart(8, '0')} (unsigned bytes, ${expectedDims} dimension${expectedDims > 1 ? 's' : ''}): not the IDX file it is named as`,

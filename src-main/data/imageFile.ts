@@ -2,11 +2,15 @@
  * Decodes one image file (PNG, JPEG, WebP, ...) with sharp into quantised HWC bytes of a
  * square size: EXIF orientation applied, transparency flattened onto black, converted to
  * sRGB (or grey), centre-cropped to a square and resized (Lanczos) when it is not already
- * that size, then reduced to n bits.
+ * that size, then reduced to n bits. Only regular files are read.
  */
 import sharp from 'sharp';
 import { DataError, messageOf } from './errors';
 import { quantiseInPlace } from './pixels';
+import { readRegularFile } from './regularFile';
+
+/** Image files larger than this are refused (CelebA-HQ's 1024² PNGs are a few megabytes). */
+const MAX_IMAGE_FILE_BYTES = 1024 * 1024 * 1024;
 
 export interface DecodeOptions {
   /** Side of the square output. */
@@ -22,11 +26,13 @@ export async function loadImageFile(file: string, options: DecodeOptions): Promi
   const channels = options.channels ?? 3;
   if (channels !== 1 && channels !== 3) throw new DataError(`cannot decode ${file} to ${channels} channels (1 or 3)`, file);
   const { size } = options;
+  // Read by us, not by sharp: a FIFO or device is refused at once (sharp never returns on one).
+  const bytes = await readRegularFile(file, MAX_IMAGE_FILE_BYTES);
   let pixels: Buffer;
   try {
     // failOn 'warning' (sharp's default, stated here on purpose): a truncated JPEG that
     // libjpeg would half-decode is refused instead of entering the dataset grey-filled.
-    const image = sharp(file, { failOn: 'warning' }).rotate();
+    const image = sharp(bytes, { failOn: 'warning' }).rotate();
     const meta = await image.metadata();
     const swap = (meta.orientation ?? 1) >= 5;
     const width = swap ? meta.height : meta.width;
@@ -48,8 +54,9 @@ export async function loadImageFile(file: string, options: DecodeOptions): Promi
 
 /** Width and height after EXIF orientation, or a DataError naming the file. */
 export async function imageSize(file: string): Promise<{ width: number; height: number }> {
+  const bytes = await readRegularFile(file, MAX_IMAGE_FILE_BYTES);
   try {
-    const meta = await sharp(file).metadata();
+    const meta = await sharp(bytes).metadata();
     if (!meta.width || !meta.height) throw new Error('no dimensions');
     const swap = (meta.orientation ?? 1) >= 5;
     return swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };

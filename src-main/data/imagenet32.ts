@@ -20,6 +20,7 @@ import {
 } from './cache';
 import { DataError } from './errors';
 import { tempPath, writeFileAtomic } from './files';
+import { fileKind, notRegularError } from './regularFile';
 import type { NpyHeader } from './npy';
 import { integersToInt32 } from './npy';
 import { CollectingConsumer, type NpyConsumer, streamNpz } from './npz';
@@ -60,6 +61,8 @@ export async function findImagenetFiles(dir: string): Promise<Record<Split, NpzF
         .sort((a, b) => a.order - b.order || (a.path < b.path ? -1 : 1))
         .map(async ({ path }) => {
           const s = await stat(path);
+          // A FIFO or device named like a batch is refused here, before anything opens it.
+          if (!s.isFile()) throw notRegularError(path, fileKind(s));
           return { path, size: s.size, mtimeMs: s.mtimeMs };
         }),
     );
@@ -262,7 +265,6 @@ async function buildImagenetCache(
       source: dir,
       shape: [s, s, 3],
       bits: options.bits,
-      recordLength: s * s * 3,
       splits,
       warnings,
       createdAt: new Date().toISOString(),

@@ -3,11 +3,11 @@
  * Dataset contract of ./types. Small formats (IDX, CIFAR-10, toys) live in memory; large
  * ones (image folders, ImageNet32) are decoded once into an on-disk shard cache and streamed.
  */
-import { type DataSpec, parseDataSpec } from '../../src-shared/dataSpec';
+import { type DataSpec, type DataSpecOptions, parseDataSpec, unusedOptions } from '../../src-shared/dataSpec';
 import { defaultCacheDir } from './cache';
 import { CIFAR_SIDE, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES, findCifarDir, loadCifarSplit } from './cifar';
 import { LoadedDataset } from './dataset';
-import { DataError } from './errors';
+import { DataError, throwIfAborted } from './errors';
 import { requireDirectory, resolveUserPath } from './files';
 import { openImageFolder } from './folder';
 import { findIdxSplit, loadIdxSplit } from './idx';
@@ -41,6 +41,7 @@ export async function openDataset(spec: string | DataSpec, options: OpenOptions 
   const parsed = typeof spec === 'string' ? parseDataSpec(spec) : spec;
   const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET;
   if (!(budget > 0)) throw new DataError(`memoryBudgetBytes must be positive, got ${budget}`);
+  throwIfAborted(options.signal, `opening ${parsed.raw}`);
   const opened = await openFormat(parsed, options, budget);
   for (const w of ignoredOptionWarnings(parsed)) {
     opened.warnings.push(w);
@@ -59,22 +60,17 @@ export async function openDataset(spec: string | DataSpec, options: OpenOptions 
   return new LoadedDataset(info, opened.sources, budget);
 }
 
-/** Options that mean nothing for a format are reported, not silently dropped. */
+/** Why an option means nothing for a format: reported, not silently dropped. */
 function ignoredOptionWarnings(spec: DataSpec): string[] {
-  const o = spec.options;
-  const out: string[] = [];
-  const ignore = (key: string, why: string): void => {
-    out.push(`option ${key} is ignored for ${spec.format} data (${why})`);
+  const why = (key: keyof DataSpecOptions): string => {
+    if (spec.format === 'toy') {
+      if (key === 'size') return 'points, not images';
+      if (key === 'bits') return 'continuous points';
+      return 'the test set is drawn with its own seed';
+    }
+    return key === 'n' ? 'it sets the number of toy points' : 'the format has its own test split';
   };
-  if (spec.format === 'toy') {
-    if (o.size !== undefined) ignore('size', 'points, not images');
-    if (o.bits !== undefined) ignore('bits', 'continuous points');
-    if (o.testFraction !== undefined) ignore('testFraction', 'the test set is drawn with its own seed');
-  } else {
-    if (o.n !== undefined) ignore('n', 'it sets the number of toy points');
-    if (spec.format !== 'folder' && o.testFraction !== undefined) ignore('testFraction', 'the format has its own test split');
-  }
-  return out;
+  return unusedOptions(spec).map((key) => `option ${key} is ignored for ${spec.format} data (${why(key)})`);
 }
 
 function imageBits(spec: DataSpec): number {
@@ -168,6 +164,8 @@ async function openFormat(spec: DataSpec, options: OpenOptions, budget: number):
         testFraction: spec.options.testFraction ?? DEFAULT_TEST_FRACTION,
         cacheDir: options.cacheDir ?? defaultCacheDir(),
         shardBytes: shardBytes(options, budget),
+        ...(options.shardEncoding ? { encoding: options.shardEncoding } : {}),
+        ...(options.scanLimits ? { scanLimits: scanLimits(options.scanLimits) } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         // The folder reports its warnings through onWarning itself, as it meets them.
@@ -177,6 +175,17 @@ async function openFormat(spec: DataSpec, options: OpenOptions, budget: number):
       return { name: folderName(dir), shape: [opened.size, opened.size, 3], bits, sources: opened.splits, warnings };
     }
   }
+}
+
+function scanLimits(limits: NonNullable<OpenOptions['scanLimits']>): { maxEntries?: number; maxDepth?: number } {
+  const out: { maxEntries?: number; maxDepth?: number } = {};
+  for (const key of ['maxEntries', 'maxDepth'] as const) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v < 1) throw new DataError(`scanLimits.${key} must be a positive integer, got ${v}`);
+    out[key] = v;
+  }
+  return out;
 }
 
 function shardBytes(options: OpenOptions, budget: number): number {

@@ -45,7 +45,7 @@ export function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader | nu
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DataError(`${where} has a .npy header without descr, fortran_order and shape: ${text.trim().slice(0, 200)}`, where);
+    throw new DataError(`${where} has a .npy header without descr, fortran_order and shape`, where);
   }
   const shape = shapeText
     .split(',')
@@ -53,11 +53,15 @@ export function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader | nu
     .filter((s) => s.length > 0)
     .map((s) => {
       const n = Number(s.replace(/L$/, ''));
-      if (!Number.isSafeInteger(n) || n < 0) throw new DataError(`${where} has a bad dimension "${s}" in its .npy shape`, where);
+      if (!Number.isSafeInteger(n) || n < 0) throw new DataError(`${where} has a dimension that is not a non-negative integer in its .npy shape`, where);
       return n;
     });
   const typeMatch = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
-  if (!typeMatch) throw new DataError(`${where} has dtype ${descr}, which is not a plain numeric type`, where);
+  if (!typeMatch) {
+    // A short type code is format metadata worth showing (|O, <U10); anything else is not named.
+    const shown = /^[<>|=]?[a-zA-Z][a-zA-Z0-9]{0,7}$/.test(descr) ? `dtype ${descr}` : 'a dtype';
+    throw new DataError(`${where} has ${shown}, which is not a plain numeric type`, where);
+  }
   const order = typeMatch[1] ?? '';
   return {
     descr,

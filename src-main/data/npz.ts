@@ -4,10 +4,10 @@
  * the arrays in memory: fflate's streaming Unzip inflates entries chunk by chunk, and each
  * array's bytes go to a consumer as they arrive.
  */
-import { open } from 'node:fs/promises';
 import { Unzip, UnzipInflate } from 'fflate';
 import { DataError, messageOf, throwIfAborted } from './errors';
 import { type NpyHeader, elementCount, parseNpyHeader } from './npy';
+import { openRegularFile } from './regularFile';
 
 export interface NpyConsumer {
   /** The array's header; throw a DataError to refuse its dtype or shape. */
@@ -77,12 +77,7 @@ class EntryReader {
  * returns for it (or skipping it when that is null). Resolves with the names of all arrays.
  */
 export async function streamNpz(path: string, pick: (name: string) => NpyConsumer | null, options: NpzStreamOptions = {}): Promise<string[]> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new DataError(`cannot open ${path}: ${messageOf(error)}`, path);
-  }
+  const handle = await openRegularFile(path);
   try {
     const size = (await handle.stat()).size;
     const magic = new Uint8Array(4);

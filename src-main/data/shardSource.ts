@@ -1,42 +1,60 @@
 /**
- * Reads examples from an on-disk cache of shards: each shard file is a run of fixed-size
- * records (one decoded example each). Reads go straight from the file into the batch buffer
- * with positioned reads, so memory holds batches only, never shards or the whole split.
+ * Reads examples from an on-disk cache of shards (./shardFormat): raw records go straight from
+ * the file into the batch buffer with positioned reads; PNG records are read and decoded in
+ * sharp's thread pool, a few at a time. Memory holds batches and the records being decoded,
+ * never shards or the whole split.
+ *
+ * A record whose bytes fail their checksum, or a shard shorter than its manifest says, is
+ * refused with an error naming the shard, and the shard is deleted so that the next open of
+ * the dataset decodes it again (the rest of the cache is kept).
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, messageOf } from './errors';
+import { type ShardEntry, checksum, decodePngRecord } from './shardFormat';
+import { ShardHandles } from './shardHandles';
 import type { RecordSource } from './source';
 
-export interface ShardEntry {
-  /** File name inside the cache folder. */
-  file: string;
-  records: number;
-}
+export type { ShardEntry } from './shardFormat';
 
-/** Open file handles kept at most (CelebA-HQ at 1024² makes thousands of shards). */
-const MAX_OPEN_HANDLES = 32;
-/** Handles unused this long are closed, so a dataset nobody closes does not pin descriptors. */
-const IDLE_CLOSE_MS = 10_000;
+/** A run of records read with one positioned read. */
+interface Run {
+  shard: number;
+  /** First record index within the shard. */
+  first: number;
+  /** First slot in the output. */
+  slot: number;
+  n: number;
+}
 
 export class ShardSource implements RecordSource {
   readonly count: number;
   readonly kind = 'uint8' as const;
   readonly onDisk = true;
+  readonly recordLength: number;
+  /** True when reading a record means decoding it (the stream reads further ahead). */
+  readonly decodes: boolean;
   /** First record index of each shard, and one past the end. */
   private readonly starts: number[];
-  private readonly handles = new Map<number, { handle: Promise<FileHandle>; refs: number }>();
-  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly handles: ShardHandles;
+  /** PNG decodes in flight at most, for this source (each holds one decoded record). */
+  private readonly maxDecodes = Math.max(2, availableParallelism());
+  private decoding = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly dir: string,
     private readonly shards: ShardEntry[],
-    readonly recordLength: number,
+    private readonly shape: readonly number[],
     readonly labels: Int32Array | undefined,
   ) {
+    this.recordLength = shape.reduce((a, b) => a * b, 1);
     this.starts = [0];
     for (const shard of shards) this.starts.push(this.starts[this.starts.length - 1]! + shard.records);
     this.count = this.starts[this.starts.length - 1]!;
+    this.decodes = shards.some((s) => s.encoding !== 'raw');
+    this.handles = new ShardHandles(shards.map((s) => join(dir, s.file)));
   }
 
   get residentBytes(): number {
@@ -55,93 +73,92 @@ export class ShardSource implements RecordSource {
     return lo;
   }
 
-  /** Opens (or reuses) a shard's handle and counts the user; pair with `release`. */
-  private acquire(shard: number): Promise<FileHandle> {
-    let slot = this.handles.get(shard);
-    if (slot) {
-      // Map order is insertion order: re-inserting keeps the least recently used first.
-      this.handles.delete(shard);
-    } else {
-      const path = join(this.dir, this.shards[shard]!.file);
-      const opened: { handle: Promise<FileHandle>; refs: number } = { handle: open(path, 'r'), refs: 0 };
-      // Forget a handle that failed to open, so a later read tries again.
-      opened.handle.catch(() => {
-        if (this.handles.get(shard) === opened) this.handles.delete(shard);
-      });
-      slot = opened;
-    }
-    this.handles.set(shard, slot);
-    slot.refs += 1;
-    return slot.handle;
-  }
-
-  private release(shard: number): void {
-    const slot = this.handles.get(shard);
-    if (slot) slot.refs -= 1;
-    this.closeIdle();
-    this.idleTimer?.refresh();
-    if (!this.idleTimer) {
-      this.idleTimer = setTimeout(() => {
-        this.idleTimer = null;
-        this.closeIdle(0);
-      }, IDLE_CLOSE_MS);
-      // Never keep the process alive just to close files.
-      this.idleTimer.unref();
-    }
-  }
-
-  /** Closes the least recently used handles nobody is reading from, down to the limit. */
-  private closeIdle(keep = MAX_OPEN_HANDLES): void {
-    if (this.handles.size <= keep) return;
-    for (const [shard, slot] of this.handles) {
-      if (this.handles.size <= keep) break;
-      if (slot.refs > 0) continue;
-      this.handles.delete(shard);
-      void slot.handle.then((h) => h.close()).catch(() => undefined);
-    }
-  }
-
   async read(indices: ArrayLike<number>, out: Uint8Array | Float32Array): Promise<void> {
     if (!(out instanceof Uint8Array)) throw new TypeError('shard sources hold bytes');
-    const len = this.recordLength;
-    // Coalesce runs of consecutive records that land in consecutive slots (unshuffled reads).
-    const runs: { shard: number; first: number; slot: number; n: number }[] = [];
+    // Coalesce runs of consecutive records of a raw shard that land in consecutive slots.
+    const runs: Run[] = [];
     for (let i = 0; i < indices.length; i++) {
       const index = indices[i]!;
-      if (index < 0 || index >= this.count) throw new RangeError(`record ${index} outside 0..${this.count - 1}`);
+      if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new RangeError(`record ${index} outside 0..${this.count - 1}`);
       const last = runs[runs.length - 1];
-      if (last && last.first + last.n === index && last.slot + last.n === i && this.starts[last.shard + 1]! > index) {
-        last.n += 1;
-      } else {
-        runs.push({ shard: this.shardOf(index), first: index, slot: i, n: 1 });
-      }
+      const shard = this.shardOf(index);
+      const first = index - this.starts[shard]!;
+      if (last && last.shard === shard && this.shards[shard]!.encoding === 'raw' && last.first + last.n === first && last.slot + last.n === i) last.n += 1;
+      else runs.push({ shard, first, slot: i, n: 1 });
     }
-    await Promise.all(
-      runs.map(async (run) => {
-        const path = join(this.dir, this.shards[run.shard]!.file);
-        const bytes = run.n * len;
-        const position = (run.first - this.starts[run.shard]!) * len;
-        let bytesRead: number;
-        try {
-          const fh = await this.acquire(run.shard);
-          bytesRead = (await fh.read(out, run.slot * len, bytes, position)).bytesRead;
-        } catch (error) {
-          throw new DataError(`cache shard ${path} cannot be read (${messageOf(error)}); delete the cache folder ${this.dir} to rebuild it`, path);
-        } finally {
-          this.release(run.shard);
-        }
-        if (bytesRead !== bytes) {
-          throw new DataError(`cache shard ${path} is shorter than its manifest says; delete the cache folder ${this.dir} to rebuild it`, path);
-        }
-      }),
-    );
+    await Promise.all(runs.map((run) => (this.shards[run.shard]!.encoding === 'raw' ? this.readRaw(run, out) : this.readPng(run, out))));
+  }
+
+  private async readRaw(run: Run, out: Uint8Array): Promise<void> {
+    const len = this.recordLength;
+    const shard = this.shards[run.shard]!;
+    const target = out.subarray(run.slot * len, (run.slot + run.n) * len);
+    await this.readBytes(run.shard, target, run.first * len);
+    if (shard.crc32) {
+      for (let k = 0; k < run.n; k++) this.verify(run.shard, run.first + k, target.subarray(k * len, (k + 1) * len));
+    }
+  }
+
+  private async readPng(run: Run, out: Uint8Array): Promise<void> {
+    const shard = this.shards[run.shard]!;
+    const ends = shard.ends!;
+    const start = run.first === 0 ? 0 : ends[run.first - 1]!;
+    await this.decodeSlot();
+    try {
+      const stored = new Uint8Array(ends[run.first]! - start);
+      await this.readBytes(run.shard, stored, start);
+      this.verify(run.shard, run.first, stored);
+      await decodePngRecord(stored, this.shape, out, run.slot * this.recordLength, `record ${run.first}`).catch((error: unknown) => {
+        throw this.damaged(run.shard, messageOf(error));
+      });
+    } finally {
+      this.decodeDone();
+    }
+  }
+
+  /** Fills `target` from the shard at `position`, or fails naming the shard. */
+  private async readBytes(shard: number, target: Uint8Array, position: number): Promise<void> {
+    let bytesRead: number;
+    try {
+      bytesRead = await this.handles.read(shard, target, position);
+    } catch (error) {
+      if (error instanceof DataError) throw error;
+      throw new DataError(`cache shard ${this.pathOf(shard)} cannot be read (${messageOf(error)}); delete the cache folder ${this.dir} to rebuild it`, this.pathOf(shard));
+    }
+    if (bytesRead !== target.length) throw this.damaged(shard, 'it is shorter than its manifest says');
+  }
+
+  private verify(shard: number, record: number, stored: Uint8Array): void {
+    const expected = this.shards[shard]!.crc32?.[record];
+    if (expected !== undefined && checksum(stored) !== expected) throw this.damaged(shard, `record ${record} fails its checksum`);
+  }
+
+  private pathOf(shard: number): string {
+    return join(this.dir, this.shards[shard]!.file);
+  }
+
+  /** The error for a damaged shard; the shard is deleted so the next open decodes it again. */
+  private damaged(shard: number, problem: string): DataError {
+    const path = this.pathOf(shard);
+    void rm(path, { force: true }).catch(() => undefined);
+    return new DataError(`cache shard ${path} is damaged (${problem}): it was removed and is decoded again the next time the dataset is opened`, path);
+  }
+
+  private async decodeSlot(): Promise<void> {
+    if (this.decoding < this.maxDecodes) {
+      this.decoding += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private decodeDone(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.decoding -= 1;
   }
 
   async close(): Promise<void> {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    const handles = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.allSettled(handles.map(async (slot) => (await slot.handle).close()));
+    await this.handles.close();
   }
 }

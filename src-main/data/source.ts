@@ -14,6 +14,8 @@ export interface RecordSource {
   /** Bytes kept in memory for the source's whole life. */
   readonly residentBytes: number;
   readonly onDisk: boolean;
+  /** True when a read decodes (PNG shards): the stream then reads further ahead. */
+  readonly decodes?: boolean;
   /** Copies examples `indices[i]` into `out` at record slot `i`. */
   read(indices: ArrayLike<number>, out: Uint8Array | Float32Array): Promise<void>;
   /** Releases file handles; the source stays usable and reopens what it needs. */
@@ -48,9 +50,4 @@ export class MemorySource implements RecordSource {
   }
 
   async close(): Promise<void> {}
-}
-
-/** A source with no examples (a split the format lacks, or that ended up empty). */
-export function emptySource(recordLength: number, kind: 'uint8' | 'float32'): RecordSource {
-  return new MemorySource(kind === 'uint8' ? new Uint8Array(0) : new Float32Array(0), recordLength, undefined);
 }

@@ -114,8 +114,15 @@ export interface OpenOptions {
   onProgress?: (update: ProgressUpdate) => void;
   /** Warnings (skipped files) as they happen. */
   onWarning?: (message: string) => void;
-  /** Cancels a scan or cache build; completed shards are kept and reused by the next open. */
+  /**
+   * Cancels a scan or cache build (the open rejects with an AbortError within one file's
+   * work); completed shards are kept and reused by the next open.
+   */
   signal?: AbortSignal;
   /** Target size of one cache shard in bytes (default 32 MiB, at most half the memory budget). */
   shardBytes?: number;
+  /** How image-folder caches store records: `raw`, or lossless `png` (default: PNG from 512² or past 16 GiB raw). */
+  shardEncoding?: 'raw' | 'png';
+  /** Bounds of an image-folder scan (defaults: 2 000 000 entries, 32 folders deep). */
+  scanLimits?: { maxEntries?: number; maxDepth?: number };
 }

@@ -3,7 +3,7 @@
  * datasets (so training, the data commands and sampling open each dataset once). Created on
  * first use so that an engine that only answers `ping` never loads models or datasets.
  */
-import { sharedDatasets } from '../data/registry';
+import { sharedDatasets } from '../data/openedDatasets';
 import { RunManager } from './runs/runManager';
 
 let runs: RunManager | null = null;

@@ -3,7 +3,9 @@
  * and the engine keeps serving; a folder is scanned and cached with progress events, and its
  * images come back as PNGs with the source pixels.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +32,8 @@ async function decodePng(base64: string): Promise<Uint8Array> {
 }
 
 beforeAll(() => {
-  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') } });
+  // The fixtures live in the system's temporary folder: a dataset root for this host.
+  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') }, dataRoots: [tmpdir()] });
   host.router.onEvent((frame) => events.push(frame));
 });
 
@@ -59,6 +62,20 @@ describe('data commands in the engine process', () => {
     }
     const after = resultOf<{ pid: number }>(await request('ping', { nonce: 'after' }));
     expect(after.pid).toBe(pid);
+  });
+
+  it.runIf(process.platform === 'linux')('refuses a FIFO dataset file and a scan of /proc/self, then answers a ping', async () => {
+    const dir = tempDir('engine-fifo');
+    for (const name of ['train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) await writeFile(join(dir, name), new Uint8Array(0));
+    const fifo = join(dir, 'train-images-idx3-ubyte');
+    execFileSync('mkfifo', [fifo]);
+    const refused = await request('datasetInfo', { data: `mnist:${dir}` });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.message).toContain(`${fifo} is not a regular file (it is a FIFO)`);
+    const proc = await request('datasetInfo', { data: 'folder:/proc/self' });
+    expect(proc.ok).toBe(false);
+    if (!proc.ok) expect(proc.error.message).toMatch(/image folder \/proc\/self contains no images/);
+    expect(resultOf<{ pid: number }>(await request('ping', { nonce: 'still here' })).pid).toBeGreaterThan(0);
   });
 
   it('scans and caches a folder with progress, returns examples and images with their pixels', async () => {

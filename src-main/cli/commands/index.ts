@@ -4,6 +4,7 @@ import { registerAblate } from './ablate';
 import { registerBounds } from './bounds';
 import { registerCheck } from './check';
 import { registerEval } from './eval';
+import { registerLipschitz } from './lipschitz';
 import { registerPerturb } from './perturb';
 import { registerPresets } from './presets';
 import { registerSample } from './sample';
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerBounds(program);
   registerAblate(program);
+  registerLipschitz(program);
   registerPresets(program);
 }

@@ -1,21 +1,14 @@
 /**
  * `flowstudio presets [--json]`: every preset with its structure and parameter count, answered
- * by the engine's `listPresets` command through the protocol dispatcher (in-process: counting
- * parameters builds no model). Human table on stderr; with --json one JSON array, the
- * protocol's PresetSummary per preset, as the last stdout line.
+ * by the engine's `listPresets` command (the CLI's in-process engine). Counting parameters
+ * builds no model and uses no backend, so unlike the training commands this one names none.
+ * Human listing on stderr; with --json one JSON array, the protocol's PresetSummary per preset,
+ * as the last stdout line.
  */
 import type { Command } from 'commander';
-import { PROTOCOL_VERSION, type PresetSummary, parseResult } from '../../../src-shared/protocol';
-import { Dispatcher } from '../../engine/dispatcher';
-import { presetHandlers } from '../../engine/handlers/presets';
+import type { PresetSummary } from '../../../src-shared/protocol';
+import { CliEngine } from '../engine';
 import { info, printJson } from '../output';
-
-export async function requestPresets(): Promise<PresetSummary[]> {
-  const dispatcher = new Dispatcher(presetHandlers, () => {});
-  const response = await dispatcher.handle({ v: PROTOCOL_VERSION, type: 'request', id: 1, command: 'listPresets', args: {} });
-  if (!response.ok) throw new Error(`listPresets failed: ${response.error.message}`);
-  return parseResult('listPresets', response.result).presets;
-}
 
 function millions(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${Math.round(n / 1e3)}k`;
@@ -34,7 +27,7 @@ function describe(p: PresetSummary): string {
 }
 
 export async function runPresets(flags: { json?: boolean }): Promise<void> {
-  const presets = await requestPresets();
+  const { presets } = await new CliEngine().invoke('listPresets', {});
   for (const p of presets) info(describe(p));
   if (flags.json) printJson(presets);
 }

@@ -4,9 +4,10 @@
  * at a few test examples).
  */
 import { createHash } from 'node:crypto';
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import { initBackend } from '../backend';
-import { type HandlerMap, progressEvent } from '../context';
+import type { theoryCommands } from '../../../src-shared/protocol';
+import { type Handlers, progressEvent } from '../context';
 import { runManager } from '../state';
 import type { Tensor } from '../tf';
 import { lipschitzPerBlock } from '../theory/blockLipschitz';
@@ -18,14 +19,16 @@ import { deriveSeed } from '../train/seeds';
 const LIPSCHITZ_IMAGES = 4;
 const LIPSCHITZ_POINTS = 256;
 
-export const theoryHandlers: HandlerMap = {
-  bounds: async ({ data, split, limit, heldOut }, ctx) => {
+export const theoryHandlers: Handlers<keyof typeof theoryCommands> = {
+  bounds: async ({ data, split, limit, heldOut, method }, ctx) => {
     const taskId = `bounds:${createHash('sha1').update(`${data}\n${split}`).digest('hex').slice(0, 12)}`;
     const report = await runBounds({
       data,
       split,
       ...(limit !== undefined ? { limit } : {}),
       heldOut,
+      method,
+      signal: ctx.signal,
       onProgress: (update) => ctx.emit('progress', progressEvent(update, taskId)),
       onWarning: (message) => ctx.log('warn', 'theory', message),
     });
@@ -35,7 +38,17 @@ export const theoryHandlers: HandlerMap = {
       `bounds of ${data} (${split}): PPCA ${report.detail.ppcaBpd.toFixed(4)} (${report.detail.ppcaMethod}), ` +
         `QLF ${report.detail.qlfBpd.toFixed(4)} bits/dim over ${report.bounds.count} examples in ${report.seconds.toFixed(1)} s`,
     );
-    return report.bounds;
+    const { detail } = report;
+    return {
+      ...report.bounds,
+      detail: {
+        ppcaMethod: detail.ppcaMethod,
+        stationaryPpcaBpd: detail.stationaryPpcaBpd,
+        qlfLiteralBpd: detail.qlfLiteralBpd,
+        backend: report.backend,
+        seconds: report.seconds,
+      },
+    };
   },
 
   lipschitz: async ({ run: ref, iterations }, ctx) => {

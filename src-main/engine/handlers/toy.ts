@@ -1,11 +1,13 @@
 /** Toy-lab commands (Fig. 3 / 7): density heat map and the data after every block. */
-import { sharedDatasets } from '../../data/registry';
+import { sharedDatasets } from '../../data/openedDatasets';
 import { initBackend } from '../backend';
-import type { HandlerMap } from '../context';
+import type { toyCommands } from '../../../src-shared/protocol';
+import type { Handlers } from '../context';
 import type { LoadedRun } from '../runs/runManager';
 import { densityGrid, pointsThroughBlocks } from '../runs/inference';
 import { runManager } from '../state';
 import { tf } from '../tf';
+import { checkpointsOf } from './images';
 
 function requireToy(run: LoadedRun): void {
   if (run.config.model.inputShape.length !== 1 || run.config.model.inputShape[0] !== 2) {
@@ -13,12 +15,12 @@ function requireToy(run: LoadedRun): void {
   }
 }
 
-export const toyHandlers: HandlerMap = {
-  toyDensity: async ({ run: ref, resolution, extent }) => {
+export const toyHandlers: Handlers<keyof typeof toyCommands> = {
+  toyDensity: async ({ run: ref, resolution, extent }, ctx) => {
     await initBackend();
     const run = runManager().load(ref);
     requireToy(run);
-    return { resolution, extent, logDensity: densityGrid(run.model, resolution, extent) };
+    return { resolution, extent, logDensity: await densityGrid(run.model, resolution, extent, checkpointsOf(ctx)) };
   },
   toyLayers: async ({ run: ref, n }) => {
     await initBackend();
@@ -30,7 +32,7 @@ export const toyHandlers: HandlerMap = {
     if (!batch) throw new Error(`${run.config.data} has no test points`);
     const points = tf.tensor2d(batch.data as Float32Array, [batch.n, 2]);
     try {
-      return { layers: pointsThroughBlocks(run.model, points) };
+      return { layers: await pointsThroughBlocks(run.model, points) };
     } finally {
       points.dispose();
     }

@@ -111,7 +111,7 @@ export const useRunsStore = defineStore('runs', () => {
   const continueError = ref<string | null>(null);
 
   /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
-  let buffered: { runId: string; record: MetricsRecord }[] | null = null;
+  let buffered: EventPayload<'metrics'>[] | null = null;
 
   const commitLatest = throttle(() => {
     latest.value = newestValues(history.records);
@@ -141,7 +141,7 @@ export const useRunsStore = defineStore('runs', () => {
   function setCurrent(run: OpenRun, records: readonly MetricsRecord[]): void {
     current.value = run;
     history.replace(records);
-    const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).map((b) => b.record);
+    const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).flatMap((b) => b.records);
     buffered = null;
     history.append(replay);
     commitLatest.cancel();
@@ -152,13 +152,14 @@ export const useRunsStore = defineStore('runs', () => {
     upsert(run.summary);
   }
 
-  function onMetrics({ runId, record }: EventPayload<'metrics'>): void {
+  /** The engine batches records (every record since its previous event, in order). */
+  function onMetrics(payload: EventPayload<'metrics'>): void {
     if (buffered) {
-      buffered.push({ runId, record });
+      buffered.push(payload);
       return;
     }
-    if (current.value?.summary.runId !== runId) return;
-    history.append([record]);
+    if (current.value?.summary.runId !== payload.runId) return;
+    history.append(payload.records);
     commitLatest();
   }
 

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { type PresetName, PresetNameSchema } from '../../../src-shared/config';
-import { parseDataSpec } from '../../../src-shared/dataSpec';
+import { parseDataSpec, withDataSpecPath } from '../../../src-shared/dataSpec';
 import { PRESETS } from '../../../src-shared/presets';
 import type { DatasetInfo, PresetSummary } from '../../../src-shared/protocol';
 import { readableError } from '../lib/errors';
@@ -37,15 +37,6 @@ function loadSaved(): SavedForm | null {
   } catch {
     return null;
   }
-}
-
-/** Replaces the path of a data spec, keeping its format and options (`folder:/x?size=64`). */
-export function withPath(spec: string, path: string): string {
-  const colon = spec.indexOf(':');
-  const format = colon > 0 ? spec.slice(0, colon) : 'folder';
-  const rest = colon > 0 ? spec.slice(colon + 1) : '';
-  const q = rest.indexOf('?');
-  return `${format}:${path}${q >= 0 ? rest.slice(q) : ''}`;
 }
 
 export const useTrainFormStore = defineStore('trainForm', () => {
@@ -133,7 +124,7 @@ export const useTrainFormStore = defineStore('trainForm', () => {
     browsing.value = true;
     try {
       const result = await connection.get().invoke('pickPath', { kind, title: 'Choose the dataset' });
-      if (result.path) data.value = withPath(data.value.trim(), result.path);
+      if (result.path) data.value = withDataSpecPath(data.value.trim(), result.path);
     } catch (e) {
       system.reportFailure('open the file dialog', e);
     } finally {

@@ -1,6 +1,8 @@
 /** The whole command map: each domain file owns its commands. */
 import type { z } from 'zod';
 import { dataCommands } from './data';
+import { evaluationCommands } from './evaluation';
+import { experimentCommands } from './experiments';
 import { presetCommands } from './presets';
 import { sampleCommands } from './sample';
 import { systemCommands } from './system';
@@ -13,12 +15,14 @@ export const commands = {
   ...dataCommands,
   ...trainCommands,
   ...sampleCommands,
+  ...evaluationCommands,
   ...theoryCommands,
+  ...experimentCommands,
   ...toyCommands,
   ...presetCommands,
 } as const;
 
-export type Commands = typeof commands;
+type Commands = typeof commands;
 export type CommandName = keyof Commands;
 /** Arguments as the caller writes them (defaults may be omitted). */
 export type CommandArgsIn<C extends CommandName> = z.input<Commands[C]['args']>;
@@ -27,7 +31,7 @@ export type CommandArgs<C extends CommandName> = z.output<Commands[C]['args']>;
 export type CommandResult<C extends CommandName> = z.output<Commands[C]['result']>;
 
 /** Commands the host answers itself; every other command goes to the engine process. */
-export const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
+const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
 export type HostCommandName = (typeof HOST_COMMANDS)[number];
 export type EngineCommandName = Exclude<CommandName, HostCommandName>;
 
@@ -45,7 +49,9 @@ export * from './system';
 export * from './data';
 export * from './train';
 export * from './sample';
+export * from './evaluation';
 export * from './theory';
+export * from './experiments';
 export * from './toy';
 export * from './presets';
 

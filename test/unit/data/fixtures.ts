@@ -129,3 +129,27 @@ export function smoothImage(index: number, h: number, w: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A photo-like image: smooth colour fields, a disc with an edge, and seeded pixel noise of a
+ * few levels (so PNG compression is not flattered by flat colour).
+ */
+export function photoImage(index: number, h: number, w: number): Uint8Array {
+  const out = new Uint8Array(h * w * 3);
+  let state = (index + 1) * 2654435761;
+  const cx = w * (0.35 + 0.03 * (index % 10));
+  const cy = h * 0.5;
+  const r = Math.min(h, w) * 0.3;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const inside = (x - cx) ** 2 + (y - cy) ** 2 < r * r;
+      for (let c = 0; c < 3; c++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const noise = ((state >>> 24) - 128) / 16;
+        const field = 110 + 70 * Math.sin((x * (c + 1)) / (17 + index) + y / 29) + (inside ? 40 : 0);
+        out[(y * w + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(field + noise)));
+      }
+    }
+  }
+  return out;
+}

@@ -27,7 +27,7 @@ const IMAGE_BYTES = SIDE * SIDE * 3;
 const BATCH = 8;
 
 describe('bounded memory while streaming', () => {
-  it('streams 300 images of 64×64 (3.7 MB) three times through a budget of three batches (295 kB)', async () => {
+  it.each(['raw', 'png'] as const)('streams 300 images of 64×64 (3.7 MB) three times through a budget of three batches (295 kB), %s records', async (encoding) => {
     const dir = tempDir('memory');
     for (let i = 0; i < COUNT; i++) {
       const pixels = smoothImage(i, SIDE, SIDE);
@@ -37,7 +37,7 @@ describe('bounded memory while streaming', () => {
       await writeImage(join(dir, `img${String(i).padStart(3, '0')}.png`), pixels, SIDE, SIDE, 'png');
     }
     const budget = 3 * BATCH * IMAGE_BYTES;
-    const dataset = await openDataset(`folder:${dir}?size=${SIDE}&testFraction=0.001`, { cacheDir: tempDir('memory-cache'), memoryBudgetBytes: budget });
+    const dataset = await openDataset(`folder:${dir}?size=${SIDE}&testFraction=0.001`, { cacheDir: tempDir('memory-cache'), memoryBudgetBytes: budget, shardEncoding: encoding });
     const datasetBytes = dataset.info.trainCount * IMAGE_BYTES;
     expect(dataset.info.trainCount).toBe(COUNT);
     expect(datasetBytes).toBeGreaterThan(12 * budget);

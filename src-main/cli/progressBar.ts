@@ -4,7 +4,7 @@
  * stderr is not a terminal it prints a line every few seconds instead (logs, CI).
  */
 import cliProgress from 'cli-progress';
-import type { ProgressUpdate } from './types';
+import type { ProgressUpdate } from '../data/types';
 
 export interface ProgressBar {
   /** Pass as OpenOptions.onProgress. */

@@ -1,7 +1,7 @@
 /** The CLI progress helper, writing to a real stream (not a terminal: plain lines). */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgressBar } from '../../../src-main/data/progressBar';
+import { createProgressBar } from '../../../src-main/cli/progressBar';
 
 function sink(isTTY: boolean): Writable & { text: string; isTTY: boolean } {
   const stream = new Writable({
