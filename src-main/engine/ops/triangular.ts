@@ -31,21 +31,22 @@ export function unitTriangularInverse(strict: Tensor): Tensor {
 }
 
 /**
- * W⁻¹ for W = L·U with L = I + lower (lower strictly lower-triangular) and
- * U = diag(exp(logDiag)) + upper (upper strictly upper-triangular):
- *   W⁻¹ = U⁻¹·L⁻¹,   U = D·(I + D⁻¹·upper)  ⇒  U⁻¹ = (I + D⁻¹·upper)⁻¹·D⁻¹.
+ * U⁻¹ for U = diag(exp(logDiag)) + upper (upper strictly upper-triangular):
+ *   U = D·(I + D⁻¹·upper)  ⇒  U⁻¹ = (I + D⁻¹·upper)⁻¹·D⁻¹.
  */
-export function luInverse(lower: Tensor, upper: Tensor, logDiag: Tensor): Tensor {
-  const n = lower.shape[0]!;
-  if (upper.shape[0] !== n || logDiag.rank !== 1 || logDiag.shape[0] !== n) {
-    throw new Error(`luInverse: needs [n, n], [n, n] and [n], got [${lower.shape}], [${upper.shape}] and [${logDiag.shape}]`);
-  }
+export function upperInverse(upper: Tensor, logDiag: Tensor): Tensor {
+  const n = upper.shape[0]!;
+  if (logDiag.rank !== 1 || logDiag.shape[0] !== n) throw new Error(`upperInverse: needs [n, n] and [n], got [${upper.shape}] and [${logDiag.shape}]`);
   return tf.tidy(() => {
     const invDiag = tf.exp(tf.neg(logDiag));
-    const lowerInv = unitTriangularInverse(lower);
     // D⁻¹·upper scales row i by e^{−sᵢ}; (·)·D⁻¹ scales column j by e^{−sⱼ}.
     const scaled = tf.mul(upper, tf.reshape(invDiag, [n, 1]));
-    const upperInv = tf.mul(unitTriangularInverse(scaled), tf.reshape(invDiag, [1, n]));
-    return matMul(upperInv, lowerInv);
+    return tf.mul(unitTriangularInverse(scaled), tf.reshape(invDiag, [1, n]));
   });
+}
+
+/** W⁻¹ = U⁻¹·L⁻¹ for W = L·U, L = I + lower (strictly lower-triangular), U as in upperInverse. */
+export function luInverse(lower: Tensor, upper: Tensor, logDiag: Tensor): Tensor {
+  if (lower.rank !== 2 || lower.shape[0] !== upper.shape[0]) throw new Error(`luInverse: needs [n, n] factors, got [${lower.shape}] and [${upper.shape}]`);
+  return tf.tidy(() => matMul(upperInverse(upper, logDiag), unitTriangularInverse(lower)));
 }

@@ -1,27 +1,34 @@
 /**
- * One optimisation step: loss (plus the Sec. 6.2 transport cost when configured), gradients
- * of every variable, Adamax update, and the per-layer diagnostics of the same forward pass when
- * asked. Shared by the training loop and the benchmarks; every tensor it makes is released
- * before it returns.
+ * One optimisation step: the objective (the NLL, plus the Sec. 6.2 transport cost when
+ * configured), gradients of every variable, Adamax update, and the per-layer diagnostics of the
+ * same forward pass when asked. `loss` is the likelihood alone; the penalised objective and the
+ * cost come apart. Shared by the training loop and the benchmarks; every tensor it makes is
+ * released before it returns.
  *
- * One read per step, asynchronous: loss, gradient norm, a finite flag and, on diagnostics steps,
- * the per-layer log-det and variance and the activations' slope tables travel back in one packed
- * vector. The update is computed on the device before that read and lands in the variables
- * after it only when the flag says finite (Adamax.update/commit): a non-finite loss or gradient
- * never reaches the weights or the optimiser state, and nothing waits for the host in between.
+ * One read per step, asynchronous: objective, gradient norm, a finite flag, the NLL (and the
+ * cost) and, on diagnostics steps, the per-layer log-det and variance and the activations'
+ * slope tables travel back in one packed vector. The update is computed on the device before
+ * that read and lands in the variables after it only when the flag says finite
+ * (Adamax.update/commit): a non-finite objective or gradient never reaches the weights or the
+ * optimiser state, and nothing waits for the host in between.
  */
 import type { ModelConfig } from '../../../src-shared/config';
-import { sumAll } from '../ops/sum';
 import type { FlowModel } from '../flow/types';
+import { sumAll } from '../ops/sum';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
-import { perExampleLoss, transportCost } from './objective';
+import { trainingObjective } from './objective';
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
+  /** Mean NLL of the batch (bpd for images, nats for toys), without any penalty. */
   loss: number;
+  /** With a transport cost: the objective minimised, loss + λ·transportCost. */
+  objective?: number;
+  /** The unweighted transport cost T (objective.ts). */
+  transportCost?: number;
   gradNorm: number;
-  /** False when the loss or the gradient norm was not finite: the update was not applied. */
+  /** False when the objective or the gradient norm was not finite: the update was not applied. */
   finite: boolean;
   layerLogdet?: number[];
   layerVariance?: number[];
@@ -45,9 +52,9 @@ export function isFiniteScalar(v: Tensor): Tensor {
 }
 
 export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics }: StepInput): Promise<StepStats> {
-  const cost = config.ablation.transportCost;
-  const needTrace = withDiagnostics || cost > 0;
   const held: Tensor[] = [];
+  let likelihood: Tensor | null = null;
+  let withTransport = false;
   let diagnostics: Tensor | null = null;
   let slopes: Tensor | null = null;
   let layerCount = 0;
@@ -55,15 +62,16 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   let update: PendingUpdate;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const { loss, trace } = perExampleLoss(model, config, x, needTrace);
-      let objective = tf.mean(loss);
+      const { nll, objective, transport, trace } = trainingObjective(model, config, x, withDiagnostics);
+      // The likelihood and the cost, kept past variableGrads' own tidy for the one read.
+      withTransport = transport !== undefined;
+      likelihood = tf.keep(tf.stack(transport ? [nll, transport] : [nll]));
+      held.push(likelihood);
       if (trace && withDiagnostics) {
-        // Kept past variableGrads' own tidy, to travel in the step's one read.
         layerCount = trace.logdet.length;
         diagnostics = tf.keep(tf.concat([tf.stack(trace.logdet), tf.stack(trace.variance)]));
         held.push(diagnostics);
       }
-      if (trace && cost > 0) objective = tf.add(objective, tf.mul(transportCost(trace), cost));
       return objective as tf.Scalar;
     }, model.variables as tf.Variable[]);
     held.push(value, ...Object.values(grads));
@@ -75,7 +83,7 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
     packed = tf.tidy(() => {
       const gradNorm = tf.sqrt(sumAll(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const finite = isFiniteScalar(tf.add(value, gradNorm));
-      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1])];
+      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1]), likelihood!];
       if (diagnostics) parts.push(diagnostics);
       if (slopes) parts.push(slopes);
       return tf.concat(parts);
@@ -101,8 +109,12 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   const finite = data[2] === 1;
   if (finite) update.commit();
   else update.discard();
-  const stats: StepStats = { loss: data[0]!, gradNorm: data[1]!, finite };
-  let at = 3;
+  const stats: StepStats = { loss: data[3]!, gradNorm: data[1]!, finite };
+  let at = 4;
+  if (withTransport) {
+    Object.assign(stats, { objective: data[0]!, transportCost: data[4]! });
+    at = 5;
+  }
   if (layerCount > 0) {
     stats.layerLogdet = Array.from(data.subarray(at, at + layerCount));
     stats.layerVariance = Array.from(data.subarray(at + layerCount, at + 2 * layerCount));

@@ -16,6 +16,7 @@ import { initBackend } from '../../../src-main/engine/backend';
 import { CompositeTransform } from '../../../src-main/engine/flow/composite';
 import { blockInitialization } from '../../../src-main/engine/flow/init';
 import { DualAffineCoupling } from '../../../src-main/engine/flow/layers/coupling';
+import { ExpQrConv } from '../../../src-main/engine/flow/layers/expQrConv';
 import { InvertibleConv } from '../../../src-main/engine/flow/layers/invConv';
 import { Squash } from '../../../src-main/engine/flow/layers/squash';
 import { createFlowModel } from '../../../src-main/engine/flow/model';
@@ -34,6 +35,12 @@ const keep = <T extends { dispose(): void }>(t: T): T => {
 
 function conv(channels: number, kernel: number): InvertibleConv {
   const layer = keep(new InvertibleConv({ descriptor: descriptor('conv'), channels, kernel, kappa: 1.1, variablePrefix: `contract-conv-${counter}/` }));
+  perturb(layer.variables, 0.2, counter);
+  return layer;
+}
+
+function expQrConv(channels: number, kernel: number): ExpQrConv {
+  const layer = keep(new ExpQrConv({ descriptor: descriptor('conv'), channels, kernel, kappa: 1.1, variablePrefix: `contract-expqr-${counter}/` }));
   perturb(layer.variables, 0.2, counter);
   return layer;
 }
@@ -76,6 +83,7 @@ const cases: Case[] = [
   { name: 'f_conv k=1 on 3×3×3', transform: () => conv(3, 1), input: [2, 3, 3, 3], output: [2, 3, 3, 3] },
   { name: 'f_conv k=2 on 4×4×2', transform: () => conv(2, 2), input: [2, 4, 4, 2], output: [2, 2, 2, 8] },
   { name: 'f_conv on vectors (d=5)', transform: () => conv(5, 1), input: [2, 5], output: [2, 5] },
+  { name: 'f_conv, exp-QR weight, k=2 on 4×4×2', transform: () => expQrConv(2, 2), input: [2, 4, 4, 2], output: [2, 2, 2, 8] },
   { name: 'f_aff convnet', transform: () => coupling(4, 'convnet'), input: [2, 3, 3, 4], output: [2, 3, 3, 4] },
   { name: 'f_aff resnet-se', transform: () => coupling(3, 'resnet-se'), input: [2, 3, 3, 3], output: [2, 3, 3, 3] },
   { name: 'f_aff dense', transform: () => coupling(4, 'dense'), input: [2, 4], output: [2, 4] },
