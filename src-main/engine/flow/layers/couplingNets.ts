@@ -13,12 +13,14 @@
  * Hidden layers: He-normal weights (seeded), zero biases. `unconstrained` (Sec. 6.2 ablation)
  * replaces the mixture by a free log-scale: log s = φ (one value per dimension, bias init
  * logScaleInit).
- * The bottleneck width is hidden/2 and the SE reduction is 4 (App. C does not give them).
+ * The bottleneck width is hidden/2 and the SE reduction `seReduction` (4 unless the config says;
+ * the paper presets use 2): App. C gives neither (couplingWidths.ts, docs/flow.md "Presets").
  */
 import type { CouplingNetwork } from '../../../../src-shared/config';
 import { conv2d } from '../../ops/conv2d';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';
+import { bottleneckWidth, headOutputs, squeezeExcitationWidth } from '../couplingWidths';
 import { mexicanHatTensor } from '../mexicanHat';
 import { heNormal, makeVariable, mixSeed, nameHash } from '../variables';
 
@@ -29,6 +31,8 @@ export interface CouplingNetOptions {
   outChannels: number;
   hidden: number;
   mixtures: number;
+  /** `resnet-se`: squeeze-excitation reduction (default 4). */
+  seReduction?: number;
   unconstrained: boolean;
   /** log s at initialisation (unconstrained nets). */
   logScaleInit: number;
@@ -73,8 +77,8 @@ class Linear {
 class SqueezeExcitation {
   private readonly reduce: Linear;
   private readonly expand: Linear;
-  constructor(channels: number, name: string, seed: number) {
-    const inner = Math.max(1, Math.floor(channels / 4));
+  constructor(channels: number, reduction: number | undefined, name: string, seed: number) {
+    const inner = squeezeExcitationWidth(channels, reduction);
     this.reduce = new Linear(0, channels, inner, `${name}.reduce`, { seed: mixSeed(seed, 1) });
     this.expand = new Linear(0, inner, channels, `${name}.expand`, { seed: mixSeed(seed, 2) });
   }
@@ -126,14 +130,14 @@ export class CouplingNet {
       this.features = (x) => tf.relu(c2.apply(tf.relu(c1.apply(x))));
       headKernel = 3;
     } else {
-      const b = Math.max(1, Math.floor(h / 2));
+      const b = bottleneckWidth(h);
       const stem = layer(3, o.inChannels, h, 'stem');
       const r1 = layer(1, h, b, 'res.conv1');
       const r2 = layer(3, b, b, 'res.conv2');
       const r3 = layer(1, b, h, 'res.conv3');
-      const se1 = new SqueezeExcitation(h, `${p}res.se`, mixSeed(o.seed, nameHash('res.se')));
+      const se1 = new SqueezeExcitation(h, o.seReduction, `${p}res.se`, mixSeed(o.seed, nameHash('res.se')));
       const mid = layer(1, h, h, 'conv4');
-      const se2 = new SqueezeExcitation(h, `${p}se`, mixSeed(o.seed, nameHash('se')));
+      const se2 = new SqueezeExcitation(h, o.seReduction, `${p}se`, mixSeed(o.seed, nameHash('se')));
       vars.push(...se1.variables, ...se2.variables);
       this.features = (x) => {
         const h0 = tf.relu(stem.apply(x));
@@ -145,9 +149,9 @@ export class CouplingNet {
     }
     const r = o.outChannels;
     const scaleOutputs = o.unconstrained ? r : o.mixtures * r;
-    const bias = new Float32Array(scaleOutputs + r);
+    const bias = new Float32Array(headOutputs(r, o.mixtures, o.unconstrained));
     for (let i = 0; i < scaleOutputs; i++) bias[i] = o.unconstrained ? o.logScaleInit : o.mexicanHatBiases[Math.floor(i / r)]!;
-    this.head = new Linear(headKernel, h, scaleOutputs + r, `${p}out`, { zeroWeight: true, bias });
+    this.head = new Linear(headKernel, h, bias.length, `${p}out`, { zeroWeight: true, bias });
     vars.push(...this.head.variables);
     this.variables = vars;
   }
