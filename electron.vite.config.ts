@@ -1,11 +1,26 @@
 /**
  * Builds the three targets without the Electron binary: main (Electron main, the engine
  * process entry and the CLI, all ESM), preload (one CommonJS file, so `sandbox: true` can stay
- * on) and the Vue renderer.
+ * on) and the Vue renderer. `npm run dev` (scripts/dev.ts) serves the same renderer config
+ * with hot reload.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
+import type { UserConfig } from 'vite';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** The renderer: built into out/renderer, or served by the dev server. */
+export const rendererConfig: UserConfig = {
+  root: resolve(root, 'src-renderer'),
+  plugins: [vue()],
+  build: {
+    outDir: resolve(root, 'out/renderer'),
+    rollupOptions: { input: { index: resolve(root, 'src-renderer/index.html') } },
+  },
+};
 
 export default defineConfig({
   main: {
@@ -14,9 +29,9 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: {
-          index: resolve(__dirname, 'src-main/app/main.ts'),
-          engine: resolve(__dirname, 'src-main/engine/process.ts'),
-          cli: resolve(__dirname, 'src-main/cli/index.ts'),
+          index: resolve(root, 'src-main/app/main.ts'),
+          engine: resolve(root, 'src-main/engine/process.ts'),
+          cli: resolve(root, 'src-main/cli/index.ts'),
         },
       },
     },
@@ -27,17 +42,10 @@ export default defineConfig({
       // Bundle everything: a sandboxed preload can only require('electron') and a few others.
       externalizeDeps: false,
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src-main/app/preload.ts') },
+        input: { index: resolve(root, 'src-main/app/preload.ts') },
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
   },
-  renderer: {
-    root: 'src-renderer',
-    plugins: [vue()],
-    build: {
-      outDir: 'out/renderer',
-      rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
-    },
-  },
+  renderer: rendererConfig,
 });

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// The `flowstudio` command: runs the built CLI bundle (npm run build makes out/main/cli.js).
-import { existsSync } from 'node:fs';
+// The `flowstudio` command: builds the app when out/ is missing or stale (ensureBuilt.js), then
+// runs the built CLI bundle (out/main/cli.js).
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureBuilt } from './ensureBuilt.js';
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'out', 'main', 'cli.js');
-if (!existsSync(cli)) {
-  console.error('flowstudio: the app is not built yet (out/main/cli.js missing); run "npm run build" first');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const problem = ensureBuilt(root);
+if (problem !== null) {
+  console.error(`flowstudio: ${problem}`);
   process.exit(1);
 }
-const { main } = await import(pathToFileURL(cli).href);
+const { main } = await import(pathToFileURL(join(root, 'out', 'main', 'cli.js')).href);
 const code = await main(process.argv.slice(2));
 // Servers keep running; every other command exits with its code once done.
 const longRunning = ['serve', 'start'].includes(process.argv[2] ?? '');
