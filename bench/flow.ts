@@ -61,7 +61,7 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promi
   for (let i = 0; i <= c.steps; i++) {
     const x = randomInput(config, c.batch, i);
     const started = performance.now();
-    optimisationStep({ model, config, optimizer, x, lr: 1e-4, withDiagnostics: false });
+    await optimisationStep({ model, config, optimizer, x, lr: 1e-4, withDiagnostics: false });
     if (i > 0) stepSeconds.push((performance.now() - started) / 1000); // step 0 warms up kernels
     x.dispose();
     track();

@@ -57,7 +57,7 @@ export async function runPerturb(flags: PerturbFlags): Promise<void> {
   } finally {
     x.dispose();
   }
-  const pixels = toDisplayPixels(images, run.config.model.bits);
+  const pixels = await toDisplayPixels(images, run.config.model.bits);
   images.dispose();
   const png = await encodePngGrid(pixels, shape, columns);
   writeFileSync(flags.out, Buffer.from(png.base64, 'base64'));

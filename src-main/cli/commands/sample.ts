@@ -27,7 +27,7 @@ export async function runSample(flags: SampleFlags): Promise<void> {
   const started = performance.now();
   const images = sampleImages(run.model, n, temperature, seed);
   const seconds = (performance.now() - started) / 1000;
-  const pixels = toDisplayPixels(images, run.config.model.bits);
+  const pixels = await toDisplayPixels(images, run.config.model.bits);
   images.dispose();
   const png = await encodePngGrid(pixels, shape, Math.ceil(Math.sqrt(n)));
   writeFileSync(flags.out, Buffer.from(png.base64, 'base64'));

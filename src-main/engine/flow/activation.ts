@@ -5,11 +5,17 @@
  */
 import type { ModelConfig } from '../../../src-shared/config';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
+import type { Tensor } from '../tf';
 import { RQActivation } from './layers/rqActivation';
 import type { Bijection } from './types';
 
 export type ActivationLayer = Bijection & {
   maxDerivative(): number;
+  /** What the supremum of f' depends on, as a device tensor of `slopeTableSize` values. */
+  slopeTable(): Tensor;
+  readonly slopeTableSize: number;
+  /** Supremum of f' per channel from `slopeTable()`'s values (host, no read). */
+  maxDerivativeFromTable(values: ArrayLike<number>): number[];
   /** Slope of the (linear) map at initialisation; the block's κ·s is its inverse. */
   readonly initialSlope: number;
 };

@@ -45,6 +45,8 @@ export interface MultiScaleFlow extends FlowModel {
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
   activationMaxSlopes(): number[];
+  activationSlopeData(): Tensor;
+  activationMaxSlopesFrom(data: ArrayLike<number>): number[];
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -221,6 +223,21 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
 
   activationMaxSlopes(): number[] {
     return this.acts.map((a) => a.maxDerivative());
+  }
+
+  activationSlopeData(): Tensor {
+    return tf.tidy(() => tf.concat(this.acts.map((a) => tf.reshape(a.slopeTable(), [-1]))));
+  }
+
+  activationMaxSlopesFrom(data: ArrayLike<number>): number[] {
+    const total = this.acts.reduce((n, a) => n + a.slopeTableSize, 0);
+    if (data.length !== total) throw new Error(`flow model: the activations' slope data has ${total} values, got ${data.length}`);
+    let offset = 0;
+    return this.acts.map((a) => {
+      const values = Array.prototype.slice.call(data, offset, offset + a.slopeTableSize) as number[];
+      offset += a.slopeTableSize;
+      return Math.max(...a.maxDerivativeFromTable(values));
+    });
   }
 
   dispose(): void {

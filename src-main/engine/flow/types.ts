@@ -93,8 +93,15 @@ export interface FlowModel {
   logProb(x: Tensor): Tensor;
   /** Standard-normal latents scaled by `temperature`, one tensor per level. */
   sampleLatents(n: number, temperature: number, seed: number): Tensor[];
-  /** Largest derivative of each f_act layer (act-layer order), for the f' <= 1 diagnostics. */
+  /**
+   * Largest derivative of each f_act layer (act-layer order), for the f' <= 1 diagnostics. A
+   * synchronous host read: tests and tools; training reads `activationSlopeData` instead.
+   */
   activationMaxSlopes?(): number[];
+  /** What `activationMaxSlopes` depends on, as one flat device vector (read with other numbers). */
+  activationSlopeData?(): Tensor;
+  /** `activationMaxSlopes` from the values of `activationSlopeData()` (host, no read). */
+  activationMaxSlopesFrom?(data: ArrayLike<number>): number[];
   /** Each block as a map x -> block(x), for Lipschitz estimates (inputShape without batch). */
   readonly blocks?: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
   /** Every trainable variable disposed. */

@@ -17,7 +17,7 @@ function imageShape(run: LoadedRun): number[] {
 }
 
 async function pngOf(run: LoadedRun, images: Tensor, columns: number) {
-  const pixels = toDisplayPixels(images, run.config.model.bits);
+  const pixels = await toDisplayPixels(images, run.config.model.bits);
   images.dispose();
   return encodePngGrid(pixels, imageShape(run), columns);
 }
@@ -52,7 +52,9 @@ export const sampleHandlers: HandlerMap = {
     try {
       const keepAll = levels.map(() => ({ keep: true, temperature: 0 }));
       const reconstruction = perturbLatents(run.model, x, keepAll, seed);
-      const error = tf.tidy(() => tf.max(tf.abs(tf.sub(reconstruction, x))).dataSync()[0]!);
+      const errorT = tf.tidy(() => tf.max(tf.abs(tf.sub(reconstruction, x))));
+      const error = (await errorT.data())[0]!;
+      errorT.dispose();
       const perturbed = perturbLatents(run.model, x, levels, seed);
       return {
         original: await pngOf(run, tf.clone(x), 1),
@@ -71,7 +73,7 @@ export const sampleHandlers: HandlerMap = {
     try {
       const { keepFirst, resampleFirst } = perturbationGrid(run.model, x, temperature, seed);
       const split = async (images: Tensor) => {
-        const pixels = toDisplayPixels(images, run.config.model.bits);
+        const pixels = await toDisplayPixels(images, run.config.model.bits);
         images.dispose();
         return Promise.all(pixels.map((p) => encodePngGrid([p], imageShape(run), 1)));
       };
@@ -87,7 +89,7 @@ export const sampleHandlers: HandlerMap = {
     const xb = await loadImage(run, b);
     try {
       const frames = interpolateLatents(run.model, xa, xb, steps);
-      const pixels = toDisplayPixels(frames, run.config.model.bits);
+      const pixels = await toDisplayPixels(frames, run.config.model.bits);
       frames.dispose();
       return { frames: await Promise.all(pixels.map((p) => encodePngGrid([p], imageShape(run), 1))) };
     } finally {

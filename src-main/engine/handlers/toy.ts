@@ -18,7 +18,7 @@ export const toyHandlers: HandlerMap = {
     await initBackend();
     const run = runManager().load(ref);
     requireToy(run);
-    return { resolution, extent, logDensity: densityGrid(run.model, resolution, extent) };
+    return { resolution, extent, logDensity: await densityGrid(run.model, resolution, extent) };
   },
   toyLayers: async ({ run: ref, n }) => {
     await initBackend();
@@ -30,7 +30,7 @@ export const toyHandlers: HandlerMap = {
     if (!batch) throw new Error(`${run.config.data} has no test points`);
     const points = tf.tensor2d(batch.data as Float32Array, [batch.n, 2]);
     try {
-      return { layers: pointsThroughBlocks(run.model, points) };
+      return { layers: await pointsThroughBlocks(run.model, points) };
     } finally {
       points.dispose();
     }

@@ -14,11 +14,15 @@ import { INPUT_LOW, quantize } from '../flow/units';
  * Model-range images → 8-bit NHWC pixels. The model input is x = x̃/2ⁿ − 0.5 with x̃ in
  * [0, 2ⁿ); the n-bit value is floor(x̃), shown at 8 bits as round(k·255/(2ⁿ − 1)).
  */
-export function toDisplayPixels(x: Tensor, bits: number): Uint8Array[] {
+export async function toDisplayPixels(x: Tensor, bits: number): Promise<Uint8Array[]> {
   const pixels = tf.tidy(() => tf.round(tf.mul(quantize(x, bits), 255 / (2 ** bits - 1))));
-  const data = pixels.dataSync();
   const [n, ...rest] = pixels.shape;
-  pixels.dispose();
+  let data: Float32Array;
+  try {
+    data = (await pixels.data()) as Float32Array; // the one read of a sampling or decoding call
+  } finally {
+    pixels.dispose();
+  }
   const size = rest.reduce((a, b) => a * b, 1);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n!; i++) out.push(Uint8Array.from(data.subarray(i * size, (i + 1) * size)));
@@ -79,9 +83,9 @@ export function interpolateLatents(model: FlowModel, a: Tensor, b: Tensor, steps
   });
 }
 
-/** Row-major log-density on [−extent, extent]², row 0 at y = +extent (2-D models). */
-export function densityGrid(model: FlowModel, resolution: number, extent: number): number[] {
-  const out: number[] = [];
+/** Row-major log-density on [−extent, extent]², row 0 at y = +extent (2-D models); one read. */
+export async function densityGrid(model: FlowModel, resolution: number, extent: number): Promise<number[]> {
+  const chunks: Tensor[] = [];
   const rowsPerChunk = Math.max(1, Math.floor(4096 / resolution));
   for (let r0 = 0; r0 < resolution; r0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, resolution - r0);
@@ -95,30 +99,39 @@ export function densityGrid(model: FlowModel, resolution: number, extent: number
       const { latents, logdet } = model.forward(x);
       return tf.add(sumStandardNormalLogProb(latents), logdet);
     });
-    out.push(...values.dataSync());
-    values.dispose();
+    chunks.push(values);
   }
-  return out;
+  const all = tf.concat(chunks);
+  tf.dispose(chunks);
+  try {
+    return Array.from(await all.data());
+  } finally {
+    all.dispose();
+  }
 }
 
-/** The points after each block, with the half-width holding 99% of them (the panel scale). */
-export function pointsThroughBlocks(model: FlowModel, points: Tensor): { name: string; points: number[]; scale: number }[] {
+/** The points after each block, with the half-width holding 99% of them (the panel scale); one read. */
+export async function pointsThroughBlocks(model: FlowModel, points: Tensor): Promise<{ name: string; points: number[]; scale: number }[]> {
   const blocks = model.blocks;
   if (!blocks || blocks.length === 0) throw new Error('this model does not expose its blocks');
-  const out: { name: string; points: number[]; scale: number }[] = [{ name: 'data', ...describe(points) }];
-  let current = tf.clone(points);
-  for (const block of blocks) {
-    const next = tf.tidy(() => block.apply(current));
-    current.dispose();
-    current = next;
-    out.push({ name: block.name, ...describe(current) });
+  const stages = tf.tidy(() => {
+    const outputs = [points];
+    for (const block of blocks) outputs.push(block.apply(outputs[outputs.length - 1]!));
+    return tf.stack(outputs);
+  });
+  let all: Float32Array;
+  try {
+    all = (await stages.data()) as Float32Array;
+  } finally {
+    stages.dispose();
   }
-  current.dispose();
-  return out;
+  const size = points.size;
+  const names = ['data', ...blocks.map((b) => b.name)];
+  return names.map((name, i) => ({ name, ...describe(all.subarray(i * size, (i + 1) * size)) }));
 }
 
-function describe(points: Tensor): { points: number[]; scale: number } {
-  const values = Array.from(points.dataSync());
+function describe(data: Float32Array): { points: number[]; scale: number } {
+  const values = Array.from(data);
   const magnitudes = values.map(Math.abs).sort((a, b) => a - b);
   const scale = magnitudes[Math.min(magnitudes.length - 1, Math.floor(0.99 * magnitudes.length))] ?? 1;
   return { points: values, scale: scale > 0 ? scale : 1 };

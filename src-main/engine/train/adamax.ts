@@ -14,6 +14,12 @@ export interface AdamaxOptions {
   epsilon: number;
 }
 
+/** An update computed by `Adamax.update`, not yet in the variables. */
+export interface PendingUpdate {
+  commit(): void;
+  discard(): void;
+}
+
 export class Adamax {
   private readonly m = new Map<string, Variable>();
   private readonly u = new Map<string, Variable>();
@@ -24,10 +30,24 @@ export class Adamax {
 
   /** Applies one update with the given gradients (keyed by variable name). */
   apply(variables: readonly Variable[], grads: Record<string, Tensor>, learningRate: number): void {
-    this.iterations += 1;
+    this.update(variables, grads, learningRate).commit();
+  }
+
+  /**
+   * Computes one update on the device without touching the variables: `commit()` moves the new
+   * weights and moments into them (a swap of buffers, no device work) and counts the update;
+   * `discard()` drops them, leaving weights, moments and the count exactly as they were. So a
+   * caller can queue the whole step, read its loss once, and only then decide; a non-finite
+   * gradient never reaches the weights. (A `where(finite, new, old)` per tensor would decide
+   * on the device, but measured 66–140 ms per fashion-mnist-small step on wasm, against about
+   * 1 ms for this.)
+   */
+  update(variables: readonly Variable[], grads: Record<string, Tensor>, learningRate: number): PendingUpdate {
     const { beta1, beta2, epsilon } = this.options;
-    const stepSize = learningRate / (1 - Math.pow(beta1, this.iterations));
-    tf.tidy(() => {
+    const stepSize = learningRate / (1 - Math.pow(beta1, this.iterations + 1));
+    const targets: Variable[] = [];
+    const values = tf.tidy(() => {
+      const out: Tensor[] = [];
       for (const variable of variables) {
         const g = grads[variable.name];
         if (!g) continue;
@@ -35,11 +55,29 @@ export class Adamax {
         const u = this.slot(this.u, variable);
         const newM = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const newU = tf.maximum(tf.mul(u, beta2), tf.abs(g));
-        m.assign(newM);
-        u.assign(newU);
-        variable.assign(tf.sub(variable, tf.mul(tf.div(newM, tf.add(newU, epsilon)), stepSize)));
+        const newTheta = tf.sub(variable, tf.mul(tf.div(newM, tf.add(newU, epsilon)), stepSize));
+        targets.push(m, u, variable);
+        out.push(newM, newU, newTheta);
       }
+      return out;
     });
+    let settled = false;
+    const settle = (): void => {
+      if (settled) throw new Error('Adamax: this update was already committed or discarded');
+      settled = true;
+    };
+    return {
+      commit: () => {
+        settle();
+        targets.forEach((target, i) => target.assign(values[i]!));
+        tf.dispose(values);
+        this.iterations += 1;
+      },
+      discard: () => {
+        settle();
+        tf.dispose(values);
+      },
+    };
   }
 
   /**

@@ -1,22 +1,31 @@
 /**
  * One optimisation step: loss (plus the Sec. 6.2 transport cost when configured), gradients
- * of every variable, Adamax update (skipped when anything is non-finite), and the per-layer
- * diagnostics of the same forward pass when asked. Shared by the training loop and the
- * benchmarks; every tensor it makes is released before it returns.
+ * of every variable, Adamax update, and the per-layer diagnostics of the same forward pass when
+ * asked. Shared by the training loop and the benchmarks; every tensor it makes is released
+ * before it returns.
+ *
+ * One read per step, asynchronous: loss, gradient norm, a finite flag and, on diagnostics steps,
+ * the per-layer log-det and variance and the activations' slope tables travel back in one packed
+ * vector. The update is computed on the device before that read and lands in the variables
+ * after it only when the flag says finite (Adamax.update/commit): a non-finite loss or gradient
+ * never reaches the weights or the optimiser state, and nothing waits for the host in between.
  */
 import type { ModelConfig } from '../../../src-shared/config';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
-import type { Adamax } from './adamax';
+import type { Adamax, PendingUpdate } from './adamax';
 import { perExampleLoss, transportCost } from './objective';
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
   loss: number;
   gradNorm: number;
+  /** False when the loss or the gradient norm was not finite: the update was not applied. */
   finite: boolean;
   layerLogdet?: number[];
   layerVariance?: number[];
+  /** Supremum of f' of each f_act (act-layer order), on diagnostics steps. */
+  activationMaxSlope?: number[];
 }
 
 export interface StepInput {
@@ -29,40 +38,75 @@ export interface StepInput {
   withDiagnostics: boolean;
 }
 
-export function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics }: StepInput): StepStats {
+/** True (bool scalar) when v is neither NaN nor ±∞: v − v is 0 exactly then, NaN otherwise. */
+export function isFiniteScalar(v: Tensor): Tensor {
+  return tf.tidy(() => tf.equal(tf.sub(v, v), 0));
+}
+
+export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics }: StepInput): Promise<StepStats> {
   const cost = config.ablation.transportCost;
   const needTrace = withDiagnostics || cost > 0;
-  const kept: Tensor[] = [];
-  let diagLogdet: Tensor | null = null;
-  let diagVariance: Tensor | null = null;
+  const held: Tensor[] = [];
+  let diagnostics: Tensor | null = null;
+  let slopes: Tensor | null = null;
+  let layerCount = 0;
+  let packed: Tensor;
+  let update: PendingUpdate;
   try {
     const { value, grads } = tf.variableGrads(() => {
       const { loss, trace } = perExampleLoss(model, config, x, needTrace);
       let objective = tf.mean(loss);
       if (trace && withDiagnostics) {
-        // Kept past variableGrads' own tidy so the host can read them after the update.
-        diagLogdet = tf.keep(tf.stack(trace.logdet));
-        diagVariance = tf.keep(tf.stack(trace.variance));
+        // Kept past variableGrads' own tidy, to travel in the step's one read.
+        layerCount = trace.logdet.length;
+        diagnostics = tf.keep(tf.concat([tf.stack(trace.logdet), tf.stack(trace.variance)]));
+        held.push(diagnostics);
       }
       if (trace && cost > 0) objective = tf.add(objective, tf.mul(transportCost(trace), cost));
       return objective as tf.Scalar;
     }, model.variables as tf.Variable[]);
-    kept.push(value, ...Object.values(grads));
-    const gradNormT = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
-    kept.push(gradNormT);
-    const loss = value.dataSync()[0]!;
-    const gradNorm = gradNormT.dataSync()[0]!;
-    const finite = Number.isFinite(loss) && Number.isFinite(gradNorm);
-    if (finite) optimizer.apply(model.variables, grads, lr);
-    const stats: StepStats = { loss, gradNorm, finite };
-    if (diagLogdet && diagVariance) {
-      stats.layerLogdet = Array.from((diagLogdet as Tensor).dataSync());
-      stats.layerVariance = Array.from((diagVariance as Tensor).dataSync());
+    held.push(value, ...Object.values(grads));
+    // The activations' tables of the parameters this step's loss saw.
+    if (withDiagnostics && model.activationSlopeData) {
+      slopes = model.activationSlopeData();
+      held.push(slopes);
     }
-    return stats;
+    packed = tf.tidy(() => {
+      const gradNorm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+      const finite = isFiniteScalar(tf.add(value, gradNorm));
+      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1])];
+      if (diagnostics) parts.push(diagnostics);
+      if (slopes) parts.push(slopes);
+      return tf.concat(parts);
+    });
+    try {
+      update = optimizer.update(model.variables, grads, lr);
+    } catch (error) {
+      packed.dispose();
+      throw error;
+    }
   } finally {
-    for (const t of kept) t.dispose();
-    (diagLogdet as Tensor | null)?.dispose();
-    (diagVariance as Tensor | null)?.dispose();
+    tf.dispose(held);
   }
+  let data: Float32Array;
+  try {
+    data = (await packed.data()) as Float32Array;
+  } catch (error) {
+    update.discard();
+    throw error;
+  } finally {
+    packed.dispose();
+  }
+  const finite = data[2] === 1;
+  if (finite) update.commit();
+  else update.discard();
+  const stats: StepStats = { loss: data[0]!, gradNorm: data[1]!, finite };
+  let at = 3;
+  if (layerCount > 0) {
+    stats.layerLogdet = Array.from(data.subarray(at, at + layerCount));
+    stats.layerVariance = Array.from(data.subarray(at + layerCount, at + 2 * layerCount));
+    at += 2 * layerCount;
+  }
+  if (slopes && model.activationMaxSlopesFrom) stats.activationMaxSlope = model.activationMaxSlopesFrom(data.subarray(at));
+  return stats;
 }

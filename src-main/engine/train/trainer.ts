@@ -166,7 +166,7 @@ export class Trainer {
       if (this.step === 0) {
         const initial = await this.evaluateTest(0);
         this.initialTest = initial;
-        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...this.activationSlopes() });
+        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await this.activationSlopes()) });
       }
       const stream = this.dataset.batches('train', {
         batchSize: train.batchSize,
@@ -185,7 +185,7 @@ export class Trainer {
         const wantDiagnostics = (this.step + 1) % train.diagnosticsEvery === 0;
         const lr = learningRateAt(this.step, train.learningRate);
         const started = performance.now();
-        const stats = this.trainStep(batch, lr, wantDiagnostics);
+        const stats = await this.trainStep(batch, lr, wantDiagnostics);
         const seconds = (performance.now() - started) / 1000;
         this.position = batch.position;
         this.step += 1;
@@ -212,7 +212,7 @@ export class Trainer {
           ...(stats.layerLogdet ? { layerLogdet: stats.layerLogdet, layerVariance: stats.layerVariance } : {}),
         };
         if (wantDiagnostics) {
-          Object.assign(record, this.activationSlopes());
+          if (stats.activationMaxSlope && stats.activationMaxSlope.length > 0) record.activationMaxSlope = stats.activationMaxSlope;
           const warning = this.checkBlowup(record);
           if (warning) record.blowupWarning = warning;
         }
@@ -243,10 +243,10 @@ export class Trainer {
   }
 
   /** One optimisation step on a batch (dequantisation noise drawn from the step). */
-  private trainStep(batch: Batch, lr: number, withDiagnostics: boolean): StepStats {
+  private async trainStep(batch: Batch, lr: number, withDiagnostics: boolean): Promise<StepStats> {
     const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'dequantize', this.step));
     try {
-      return optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics });
+      return await optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics });
     } finally {
       x.dispose();
     }
@@ -317,9 +317,14 @@ export class Trainer {
     return warning.message;
   }
 
-  private activationSlopes(): Partial<MetricsRecord> {
-    const slopes = this.model.activationMaxSlopes?.();
-    return slopes && slopes.length > 0 ? { activationMaxSlope: slopes } : {};
+  private async activationSlopes(): Promise<Partial<MetricsRecord>> {
+    const { model } = this;
+    if (!model.activationSlopeData || !model.activationMaxSlopesFrom) return {};
+    const table = model.activationSlopeData();
+    const values = await table.data();
+    table.dispose();
+    const slopes = model.activationMaxSlopesFrom(values);
+    return slopes.length > 0 ? { activationMaxSlope: slopes } : {};
   }
 
   private async checkpoint(): Promise<void> {

@@ -13,12 +13,15 @@
  * (det W > 0 always; a full matrix started at κ·I can never leave det > 0 either, since
  * log|det| → −∞ there, so both describe the same set of maps). L and U are stored packed in
  * one n×n variable `lu` (the diagonal of `lu` is unused and gets zero gradient).
- * The inverse needs W⁻¹: built and inverted in float64 on the host (sampling path only).
+ * The inverse needs W⁻¹ = U⁻¹·L⁻¹: triangular inverses by the exact nilpotent series of
+ * ops/triangular.ts, on the device (no host read; cheap enough to run every step when inputs are
+ * recomputed from outputs). `weight64` rebuilds W in float64 on the host for checks only.
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
-import { inverse as inverse64, matmul as matmul64 } from '../../numeric/lu';
-import { squeeze, unsqueeze } from '../../ops/squeeze';
+import { matmul as matmul64 } from '../../numeric/lu';
 import { matMul } from '../../ops/matmul';
+import { squeeze, unsqueeze } from '../../ops/squeeze';
+import { luInverse } from '../../ops/triangular';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult, InverseResult } from '../types';
 import { makeVariable } from '../variables';
@@ -73,7 +76,12 @@ export class InvertibleConv implements Bijection {
     });
   }
 
-  /** W in float64 on the host (for the inverse and for checks). */
+  /** W⁻¹ [n, n] on the device (differentiable in the variables). */
+  inverseWeight(): Tensor {
+    return tf.tidy(() => luInverse(tf.mul(this.lu, this.lowerMask), tf.mul(this.lu, this.upperMask), this.logScale));
+  }
+
+  /** W in float64 on the host, from the float32 parameters (tests and checks only: a host read). */
   weight64(): Float64Array {
     const n = this.size;
     const lu = this.lu.dataSync();
@@ -107,11 +115,10 @@ export class InvertibleConv implements Bijection {
   inverse(y: Tensor): InverseResult {
     const n = this.size;
     if (y.shape[y.rank - 1] !== n) throw new Error(`${this.descriptor.name}: inverse expects ${n} channels, got shape [${y.shape}]`);
-    const winv = Float32Array.from(inverse64(this.weight64(), n));
     return tf.tidy(() => {
       const pixels = y.rank === 4 ? y.shape[1]! * y.shape[2]! : 1;
       const logdet = tf.mul(tf.mul(tf.sum(this.logScale), -pixels), tf.ones([y.shape[0]!]));
-      return { x: unsqueeze(this.applyMatrix(y, tf.tensor2d(winv, [n, n])), this.kernel), logdet };
+      return { x: unsqueeze(this.applyMatrix(y, this.inverseWeight()), this.kernel), logdet };
     });
   }
 

@@ -14,15 +14,14 @@
  *    end: the map is C¹, bijective, and linear with slope β at initialisation; beyond ±T it
  *    continues linearly with slope β.
  *
- * Bin selection: each element's bin parameters are picked from a small per-channel table by a
- * custom-gradient op that searches and copies on the host (backward: scatter-add into the
- * table), so the taped gradient path holds no gather (its gradient needs UnsortedSegmentSum,
- * which wasm lacks) and works identically on every backend; it measured 4-5x faster on wasm
- * than a one-hot/matmul selection (docs/activation.md, "Bin selection and performance"). Each element computes
- * only its own bin's formula with its inputs clamped into that bin, so no masked branch can
- * produce NaN/Inf gradients.
+ * Bin selection runs on the device (ops/binSelect.ts): the bin is a count of knots ≤ the value,
+ * and one gather picks all of a bin's parameters from a packed table, with a scatter-add as its
+ * gradient (wasm has no UnsortedSegmentSum, the gradient of tf.gather); docs/activation.md,
+ * "Bin selection and performance". Each element computes only its own bin's formula with its
+ * inputs clamped into that bin, so no masked branch can produce NaN/Inf gradients.
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
+import { selectBins } from '../../ops/binSelect';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult, InverseResult } from '../types';
 import {
@@ -239,23 +238,46 @@ export class RQActivation implements Bijection {
   }
 
   /**
-   * Supremum of f' over R for each channel: exact per bin (binMaxDerivative: endpoints and the
-   * real roots of the cubic numerator of f''), over the I inner bins, the two tail bins, and the
-   * linear extension beyond ±T, evaluated in float64 from the float32 bin parameters that the
-   * forward pass uses.
+   * Supremum of f' over R for each channel (see maxDerivativeFromTable). Reads the parameters
+   * to the host synchronously: for tests and plots; the training step reads `slopeTable()` with
+   * its other numbers instead.
    */
   maxDerivativePerChannel(): number[] {
-    const stacked = tf.tidy(() => {
+    const table = this.slopeTable();
+    const values = table.dataSync();
+    table.dispose();
+    return this.maxDerivativeFromTable(values);
+  }
+
+  /**
+   * Every bin's slope δ and its near and far knot derivatives (the tail bins included), the
+   * float32 values the forward pass uses: [3, C, I+2], `slopeTableSize` values.
+   */
+  slopeTable(): Tensor {
+    return tf.tidy(() => {
       const { rows } = this.binTable();
       return tf.stack([rows.slope, rows.alphaNear, rows.alphaFar]);
     });
-    const [slope, near, far] = stacked.arraySync() as number[][][]; // 3 × [C][I+2]
-    stacked.dispose();
-    return Array.from({ length: this.channels }, (_, c) => {
+  }
+
+  get slopeTableSize(): number {
+    return 3 * this.channels * (this.bins + 2);
+  }
+
+  /**
+   * Supremum of f' over R per channel from `slopeTable()`'s values: exact per bin
+   * (binMaxDerivative: endpoints and the real roots of the cubic numerator of f''), over the I
+   * inner bins, the two tail bins, and the linear extension beyond ±T, in float64.
+   */
+  maxDerivativeFromTable(values: ArrayLike<number>): number[] {
+    const C = this.channels;
+    const K = this.bins + 2;
+    if (values.length !== 3 * C * K) throw new Error(`${this.descriptor.name}: a slope table has ${3 * C * K} values, got ${values.length}`);
+    return Array.from({ length: C }, (_, c) => {
       let best = this.initialSlope;
-      const slopes = slope![c]!;
-      for (let k = 0; k < slopes.length; k++) {
-        const { value } = binMaxDerivative(slopes[k]!, near![c]![k]!, far![c]![k]!);
+      for (let k = 0; k < K; k++) {
+        const at = c * K + k;
+        const { value } = binMaxDerivative(values[at]!, values[C * K + at]!, values[2 * C * K + at]!);
         best = Math.max(best, value);
       }
       return best;
@@ -389,62 +411,15 @@ function logDerivativeAt(p: Rows, xi: Tensor): Tensor {
 }
 
 /**
- * Each element's bin parameters, one [C, N] tensor per row. The bin index of an element is the
- * number of box knots ≤ its value (0 = left tail, I+1 = right tail), found by binary search on
- * the host; each row is then picked by a custom-gradient op: forward copies row[c, index] per
- * element, backward scatter-adds the incoming gradient into row[c, ·] (the exact adjoint). The
- * index itself is piecewise constant in the value and the knots, so no gradient flows there.
- * Nothing here is taped but the pick ops, whose gradients are plain host loops: valid on every
- * backend (wasm has no UnsortedSegmentSum, the gradient of gather).
+ * Each element's bin parameters, one [C, N] tensor per row: the bin of an element is the number
+ * of knots ≤ its value (0 = left tail, I+1 = right tail), and all rows are picked at once on the
+ * device (ops/binSelect.ts; gradient: scatter-add into the rows, none through the bin index).
  */
 function select(rows: Rows, v: Tensor, knots: Tensor): Rows {
-  const [C, N] = v.shape as [number, number];
-  const nk = knots.shape[1]!;
-  const index = binIndex(v.dataSync() as Float32Array, knots.dataSync() as Float32Array, C, N, nk);
+  const picked = selectBins(ROW_NAMES.map((name) => rows[name]), v, knots);
   const out = {} as Rows;
-  for (const name of ROW_NAMES) out[name] = pickRow(rows[name], index, C, N, nk + 1);
-  return out;
-}
-
-/** For each v[c, n], the number of knots[c, ·] (sorted ascending) that are ≤ v[c, n]. */
-function binIndex(v: Float32Array, knots: Float32Array, C: number, N: number, nk: number): Int32Array {
-  const index = new Int32Array(C * N);
-  for (let c = 0; c < C; c++) {
-    const k0 = c * nk;
-    for (let n = 0; n < N; n++) {
-      const x = v[c * N + n]!;
-      let lo = 0;
-      let hi = nk;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (knots[k0 + mid]! <= x) lo = mid + 1;
-        else hi = mid;
-      }
-      index[c * N + n] = lo;
-    }
-  }
-  return index;
-}
-
-/** row [C, bins] -> [C, N] with out[c, n] = row[c, index[c, n]]; gradient: scatter-add. */
-function pickRow(row: Tensor, index: Int32Array, C: number, N: number, bins: number): Tensor {
-  const pick = tf.customGrad((...args: unknown[]) => {
-    const values = (args[0] as Tensor).dataSync() as Float32Array;
-    const out = new Float32Array(C * N);
-    for (let c = 0; c < C; c++) {
-      const r0 = c * bins;
-      for (let n = c * N, end = n + N; n < end; n++) out[n] = values[r0 + index[n]!]!;
-    }
-    const gradFunc = (dy: Tensor): Tensor => {
-      const g = dy.dataSync() as Float32Array;
-      const acc = new Float64Array(C * bins); // float64 accumulation of up to N terms per bin
-      for (let c = 0; c < C; c++) {
-        const r0 = c * bins;
-        for (let n = c * N, end = n + N; n < end; n++) acc[r0 + index[n]!]! += g[n]!;
-      }
-      return tf.tensor2d(Float32Array.from(acc), [C, bins]);
-    };
-    return { value: tf.tensor2d(out, [C, N]), gradFunc };
+  ROW_NAMES.forEach((name, i) => {
+    out[name] = picked[i]!;
   });
-  return pick(row);
+  return out;
 }
