@@ -44,6 +44,11 @@ export interface MultiScaleFlow extends FlowModel {
   /** Every layer object, in `layers` order. */
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  /**
+   * One composite of blocks per level, level 1 first (read-only: for the per-block inverse
+   * recomputation of train/recompute.ts; `plan.levels[l].keepChannels` gives each split).
+   */
+  readonly levelTransforms: readonly CompositeTransform[];
   activationMaxSlopes(): number[];
   activationSlopeData(): Tensor;
   activationMaxSlopesFrom(data: ArrayLike<number>): number[];
@@ -121,7 +126,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
   /** One composite of blocks per level, level 1 first. */
-  private readonly levelTransforms: readonly CompositeTransform[];
+  readonly levelTransforms: readonly CompositeTransform[];
   private readonly acts: ActivationLayer[];
 
   constructor(

@@ -24,16 +24,26 @@ export function batchToInput(batch: Batch, model: ModelConfig, seed: number): Te
 /** Per-example loss in reported units ([batch]): bpd for images, nats for toys. */
 export function perExampleLoss(model: FlowModel, config: ModelConfig, x: Tensor, trace = false): { loss: Tensor; trace?: LayerTrace } {
   const encoded = model.forward(x, { trace });
-  const logProb = tf.add(sumStandardNormalLogProb(encoded.latents), encoded.logdet);
-  const loss = isToyModel(config) ? tf.neg(logProb) : bitsPerDim(logProb, model.dims, config.bits);
+  const loss = lossFromEncoding(config, model.dims, encoded.latents, encoded.logdet);
   return encoded.trace ? { loss, trace: encoded.trace } : { loss };
+}
+
+/** Per-example loss ([batch]) from the latents and the total log-det of a forward pass. */
+export function lossFromEncoding(config: ModelConfig, dims: number, latents: Tensor[], logdet: Tensor): Tensor {
+  const logProb = tf.add(sumStandardNormalLogProb(latents), logdet);
+  return isToyModel(config) ? tf.neg(logProb) : bitsPerDim(logProb, dims, config.bits);
 }
 
 /** L2 transport cost (Sec. 6.2): mean squared output of every f_act layer. */
 export function transportCost(trace: LayerTrace): Tensor {
   if (trace.activationOutputs.length === 0) return tf.scalar(0);
-  const terms = trace.activationOutputs.map((a) => tf.mean(tf.square(a)));
+  const terms = trace.activationOutputs.map(transportTerm);
   return tf.div(tf.addN(terms), terms.length);
+}
+
+/** One f_act layer's term of the transport cost (the cost is their mean over the act layers). */
+export function transportTerm(activationOutput: Tensor): Tensor {
+  return tf.mean(tf.square(activationOutput));
 }
 
 /** Σ over levels of log N(z; 0, I) per example. */

@@ -10,11 +10,11 @@
  * after it only when the flag says finite (Adamax.update/commit): a non-finite loss or gradient
  * never reaches the weights or the optimiser state, and nothing waits for the host in between.
  */
-import type { ModelConfig } from '../../../src-shared/config';
+import { type MemoryMode, type ModelConfig, defaultMemoryMode } from '../../../src-shared/config';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
-import { perExampleLoss, transportCost } from './objective';
+import { lossAndGradients } from './gradients';
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
@@ -36,6 +36,8 @@ export interface StepInput {
   x: Tensor;
   lr: number;
   withDiagnostics: boolean;
+  /** How the gradients are computed (train/gradients.ts); default by model kind (`defaultMemoryMode`). */
+  memory?: MemoryMode;
 }
 
 /** True (bool scalar) when v is neither NaN nor ±∞: v − v is 0 exactly then, NaN otherwise. */
@@ -43,9 +45,7 @@ export function isFiniteScalar(v: Tensor): Tensor {
   return tf.tidy(() => tf.equal(tf.sub(v, v), 0));
 }
 
-export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics }: StepInput): Promise<StepStats> {
-  const cost = config.ablation.transportCost;
-  const needTrace = withDiagnostics || cost > 0;
+export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics, memory }: StepInput): Promise<StepStats> {
   const held: Tensor[] = [];
   let diagnostics: Tensor | null = null;
   let slopes: Tensor | null = null;
@@ -53,19 +53,16 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   let packed: Tensor;
   let update: PendingUpdate;
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const { loss, trace } = perExampleLoss(model, config, x, needTrace);
-      let objective = tf.mean(loss);
-      if (trace && withDiagnostics) {
-        // Kept past variableGrads' own tidy, to travel in the step's one read.
-        layerCount = trace.logdet.length;
-        diagnostics = tf.keep(tf.concat([tf.stack(trace.logdet), tf.stack(trace.variance)]));
-        held.push(diagnostics);
-      }
-      if (trace && cost > 0) objective = tf.add(objective, tf.mul(transportCost(trace), cost));
-      return objective as tf.Scalar;
-    }, model.variables as tf.Variable[]);
+    const computed = lossAndGradients(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics });
+    const { loss: value, grads } = computed;
     held.push(value, ...Object.values(grads));
+    if (computed.layerLogdet && computed.layerVariance) {
+      // To travel in the step's one read.
+      held.push(computed.layerLogdet, computed.layerVariance);
+      layerCount = computed.layerLogdet.shape[0]!;
+      diagnostics = tf.concat([computed.layerLogdet, computed.layerVariance]);
+      held.push(diagnostics);
+    }
     // The activations' tables of the parameters this step's loss saw.
     if (withDiagnostics && model.activationSlopeData) {
       slopes = model.activationSlopeData();
