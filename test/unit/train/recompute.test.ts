@@ -19,6 +19,7 @@ import { dequantizeTensor } from '../../../src-main/engine/flow/units';
 import { tf } from '../../../src-main/engine/tf';
 import { Adamax } from '../../../src-main/engine/train/adamax';
 import { type LossAndGradients, disposeGradients, lossAndGradients, recomputeDrift } from '../../../src-main/engine/train/gradients';
+import { measurePeakMemory } from '../../../src-main/engine/train/memoryPeak';
 import { recomputeGradients } from '../../../src-main/engine/train/recompute';
 import { optimisationStep } from '../../../src-main/engine/train/step';
 import { perturb } from '../flow/helpers';
@@ -243,13 +244,10 @@ it('peak tfjs memory of a gradient stays flat in depth with recomputation and gr
     const config: ModelConfig = { ...small, inputShape: [16, 16, 1], blocksPerLevel };
     const model = perturbedModel(config, 2);
     const x = imageBatch(config, 8, 1);
-    const base = tf.memory().numBytes;
-    const info = await tf.profile(() => {
-      disposeGradients(lossAndGradients(model, config, x, { memory, diagnostics: false }));
-    });
+    const info = await measurePeakMemory(() => disposeGradients(lossAndGradients(model, config, x, { memory, diagnostics: false })));
     x.dispose();
     model.dispose();
-    return info.peakBytes - base;
+    return info.peakBufferBytes - info.startBufferBytes;
   };
   // Measured above the model's own variables and the batch.
   const [r2, r8, s2, s8] = [await peak(2, 'recompute'), await peak(8, 'recompute'), await peak(2, 'store'), await peak(8, 'store')];
