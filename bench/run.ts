@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchData } from './data';
+import { benchMemory } from './memory';
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 
@@ -25,10 +26,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const flow = BACKENDS.map(runFlowBench);
   const data = await benchData();
+  const memory = benchMemory();
   const report = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     flow,
     data,
+    ...memory,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
