@@ -2,9 +2,12 @@
  * Flow throughput on one tfjs backend (a benchmark, not a test): images (or points) per
  * second of a full optimisation step and of sampling, per preset, and peak memory. Run by
  * bench/run.ts once per backend in a fresh process (`tsx bench/flow.ts <backend>`), which
- * prints one JSON line.
+ * prints one JSON line. The wasm thread count is FLOWSTUDIO_THREADS (default every core).
+ * `--case preset:batch:steps` (repeatable) replaces the backend's default cases; `--no-sample`
+ * skips sampling (bench/device.sh uses both).
  */
 import { type ModelConfig, PRESETS, type PresetName } from '../src-shared/config';
+import { lossUnit } from '../src-shared/lossUnit';
 import type { BackendName } from '../src-shared/protocol';
 import { backendInfo, initBackend } from '../src-main/engine/backend';
 import { createFlowModel } from '../src-main/engine/flow/model';
@@ -26,7 +29,15 @@ const CASES: Record<BackendName, Case[]> = {
   wasm: [
     { preset: 'toy2d', batch: 256, steps: 5, samples: 4096 },
     { preset: 'fashion-mnist-small', batch: 16, steps: 4, samples: 16 },
+    { preset: 'fashion-mnist-small', batch: 64, steps: 3, samples: 16 },
     { preset: 'paper-cifar10', batch: 4, steps: 2, samples: 4 },
+  ],
+  // A GPU's sizes (bench/device.sh); on a software adapter pass smaller --case values.
+  webgpu: [
+    { preset: 'fashion-mnist-small', batch: 16, steps: 10, samples: 16 },
+    { preset: 'fashion-mnist-small', batch: 64, steps: 10, samples: 64 },
+    { preset: 'paper-cifar10', batch: 64, steps: 5, samples: 16 },
+    { preset: 'paper-celebahq1024', batch: 4, steps: 3, samples: 1 },
   ],
   cpu: [
     { preset: 'toy2d', batch: 256, steps: 3, samples: 4096 },
@@ -45,11 +56,11 @@ function median(values: number[]): number {
 }
 
 function randomInput(model: ModelConfig, n: number, seed: number): tf.Tensor {
-  if (model.inputShape.length === 1) return tf.randomNormal([n, ...model.inputShape], 0, 1, 'float32', seed);
+  if (lossUnit(model) === 'nats') return tf.randomNormal([n, ...model.inputShape], 0, 1, 'float32', seed);
   return tf.tidy(() => dequantizeTensor(tf.floor(tf.randomUniform([n, ...model.inputShape], 0, 2 ** model.bits, 'float32', seed)), model.bits, seed + 1));
 }
 
-async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promise<object> {
+async function benchCase(c: Case, peak: { rss: number; tfBytes: number }, sample: boolean): Promise<object> {
   const config = PRESETS[c.preset].model;
   const model = createFlowModel(config, { seed: 1 });
   const optimizer = new Adamax(PRESETS[c.preset].train.adamax);
@@ -67,7 +78,7 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promi
     track();
   }
   let sampling: number | null = null;
-  if (config.inputShape.length === 3) {
+  if (sample && lossUnit(config) === 'bpd') {
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
@@ -78,7 +89,7 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promi
       track();
     }
     sampling = c.samples / median(times.slice(1));
-  } else {
+  } else if (sample) {
     const started = performance.now();
     const points = tf.tidy(() => model.inverse(model.sampleLatents(c.samples, 1, 0)));
     await points.data();
@@ -94,20 +105,39 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }): Promi
     steps: stepSeconds.length,
     stepSeconds: Number(seconds.toFixed(3)),
     trainImagesPerSecond: Number((c.batch / seconds).toFixed(2)),
-    sampleImagesPerSecond: Number(sampling.toFixed(2)),
+    sampleImagesPerSecond: sampling === null ? null : Number(sampling.toFixed(2)),
   };
 }
 
+/** `--case preset:batch:steps` → a Case (sampling as many images as the batch, at most 16). */
+function parseCase(text: string): Case {
+  const [preset, batch, steps] = text.split(':');
+  if (!preset || !(preset in PRESETS)) throw new Error(`--case ${text}: unknown preset (one of ${Object.keys(PRESETS).join(', ')})`);
+  const b = Number(batch);
+  const n = Number(steps ?? '3');
+  if (!Number.isInteger(b) || b < 1 || !Number.isInteger(n) || n < 1) throw new Error(`--case ${text}: expected preset:batch:steps with whole numbers ≥ 1`);
+  return { preset: preset as PresetName, batch: b, steps: n, samples: Math.min(b, 16) };
+}
+
 async function main(): Promise<void> {
-  const name = process.argv[2] as BackendName | undefined;
-  if (name !== 'wasm' && name !== 'cpu' && name !== 'tensorflow') throw new Error('usage: tsx bench/flow.ts wasm|cpu|tensorflow');
+  const [name, ...rest] = process.argv.slice(2) as [BackendName | undefined, ...string[]];
+  if (name !== 'wasm' && name !== 'cpu' && name !== 'tensorflow' && name !== 'webgpu') {
+    throw new Error('usage: tsx bench/flow.ts wasm|cpu|tensorflow|webgpu [--case preset:batch:steps]... [--no-sample]');
+  }
+  const cases: Case[] = [];
+  for (let i = 0; i < rest.length; i++) if (rest[i] === '--case') cases.push(parseCase(rest[++i] ?? ''));
+  const sample = !rest.includes('--no-sample');
   await initBackend(name);
   const peak = { rss: 0, tfBytes: 0 };
   const results = [];
-  for (const c of CASES[name]) results.push(await benchCase(c, peak));
+  for (const c of cases.length > 0 ? cases : CASES[name]) {
+    // A case that cannot run here (memory, a kernel the backend lacks) is reported, not fatal.
+    results.push(await benchCase(c, peak, sample).catch((error: unknown) => ({ preset: c.preset, batch: c.batch, error: String(error instanceof Error ? error.message : error).slice(0, 300) })));
+  }
   const info = backendInfo();
+  const device = { ...(info.threads !== undefined ? { threads: info.threads } : {}), ...(info.adapter ? { adapter: info.adapter } : {}) };
   process.stdout.write(
-    `${JSON.stringify({ backend: info.active, package: info.package, results, peakRssMiB: Math.round(peak.rss / 2 ** 20), peakTensorMiB: Math.round(peak.tfBytes / 2 ** 20) })}\n`,
+    `${JSON.stringify({ backend: info.active, package: info.package, ...device, results, peakRssMiB: Math.round(peak.rss / 2 ** 20), peakTensorMiB: Math.round(peak.tfBytes / 2 ** 20) })}\n`,
   );
 }
 

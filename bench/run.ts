@@ -5,17 +5,17 @@
  * machine and its load.
  */
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchData } from './data';
 import { benchMemory } from './memory';
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 
-function runFlowBench(backend: string): object {
+function runFlowBench(backend: string, threads?: number): object {
   const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'flow.ts'), backend], {
     encoding: 'utf8',
-    env: { ...process.env, FLOWSTUDIO_BACKEND: backend },
+    env: { ...process.env, FLOWSTUDIO_BACKEND: backend, ...(threads ? { FLOWSTUDIO_THREADS: String(threads) } : {}) },
     timeout: 30 * 60 * 1000,
   });
   if (result.status !== 0) return { backend, unavailable: (result.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 300) };
@@ -24,7 +24,8 @@ function runFlowBench(backend: string): object {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const flow = BACKENDS.map(runFlowBench);
+  // wasm on one thread and on every core (FLOWSTUDIO_THREADS), to show what threads buy.
+  const flow = BACKENDS.flatMap((b) => (b === 'wasm' && availableParallelism() > 1 ? [runFlowBench(b, 1), runFlowBench(b, availableParallelism())] : [runFlowBench(b)]));
   const data = await benchData();
   const memory = benchMemory();
   const report = {

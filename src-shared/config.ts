@@ -5,6 +5,7 @@
  * `config.json` means the same thing everywhere.
  */
 import { z } from 'zod';
+import { lossUnit } from './lossUnit';
 
 /** Coupling network families of App. C, plus a dense MLP for 2-D toys. */
 export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense']);
@@ -331,7 +332,7 @@ export function resolveRunConfig(preset: PresetName, overrides: RunOverrides = {
  */
 export function checkModelShape(model: ModelConfig): string[] {
   const problems: string[] = [];
-  if (model.inputShape.length === 1) {
+  if (lossUnit(model) === 'nats') {
     if (model.coupling.network !== 'dense') problems.push('vector inputs need the dense coupling network');
     if (model.firstConvKernel !== 1 || model.convKernel !== 1) problems.push('vector inputs need convolution kernel 1');
     if (model.inputShape[0]! < 2) problems.push('vector inputs need at least 2 dimensions for a coupling split');

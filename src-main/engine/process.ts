@@ -39,7 +39,7 @@ process.on('disconnect', () => process.exit(0));
 process.on('uncaughtException', (error) => {
   // Report, then die: the host sees the exit, reports ENGINE_CRASHED and can start a new engine.
   try {
-    dispatcher.context.emit('log', { level: 'error', source: 'engine', message: `uncaught: ${error.stack ?? error.message}` });
+    dispatcher.emit('log', { level: 'error', source: 'engine', message: `uncaught: ${error.stack ?? error.message}` });
   } finally {
     process.exit(70);
   }

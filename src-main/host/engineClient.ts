@@ -30,10 +30,24 @@ export interface EngineClientOptions {
   maxRestartsPerMinute?: number;
 }
 
+/** How long shutdown() waits for the engine to checkpoint and exit before it kills it. */
+export const SHUTDOWN_GRACE_MS = 30_000;
+/** After SIGKILL, how long to wait for the exit to be reported (a process stuck in the kernel). */
+const KILL_WAIT_MS = 5_000;
+
+export interface ShutdownOutcome {
+  /** How the process ended (`killed by SIGTERM`, `exited with code 0`, ...). */
+  reason: string;
+  /** True when it did not exit within the grace period and was killed. */
+  forced: boolean;
+}
+
 type EventListener = (frame: EventFrame) => void;
 
 export class EngineClient {
   private channel: EngineChannel | null = null;
+  /** The process being started (not ready yet), so a shutdown can stop it too. */
+  private spawning: EngineChannel | null = null;
   private starting: Promise<EngineChannel> | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -49,6 +63,11 @@ export class EngineClient {
 
   get pid(): number | null {
     return this.channel?.pid ?? null;
+  }
+
+  /** Requests sent to the engine and not answered yet. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   onEvent(listener: EventListener): () => void {
@@ -80,6 +99,7 @@ export class EngineClient {
     this.restartTimes.push(now);
     return new Promise<EngineChannel>((resolve, reject) => {
       const channel = this.spawn();
+      this.spawning = channel;
       const timeoutMs = this.options.startTimeoutMs ?? 60_000;
       const timer = setTimeout(() => {
         channel.kill();
@@ -91,6 +111,7 @@ export class EngineClient {
           if (isReady(message)) {
             ready = true;
             clearTimeout(timer);
+            this.spawning = null;
             this.channel = channel;
             resolve(channel);
           }
@@ -100,6 +121,7 @@ export class EngineClient {
       });
       channel.onExit((reason) => {
         clearTimeout(timer);
+        if (this.spawning === channel) this.spawning = null;
         if (!ready) {
           reject(new ProtocolError('ENGINE_UNAVAILABLE', `the engine failed to start: ${reason}`));
           return;
@@ -112,6 +134,8 @@ export class EngineClient {
   /** Sends a request to the engine; resolves with the (unvalidated) result. */
   async request(command: EngineCommandName, args: unknown, timeoutMs = this.options.requestTimeoutMs ?? 0): Promise<unknown> {
     const channel = await this.ensureStarted();
+    // Shut down or restarted while this request waited for the engine: it would never be answered.
+    if (this.closed || this.channel !== channel) throw new ProtocolError('ENGINE_UNAVAILABLE', 'the engine host is shutting down');
     const id = this.nextId++;
     const frame: RequestFrame = { v: PROTOCOL_VERSION, type: 'request', id, command, args };
     return new Promise((resolve, reject) => {
@@ -141,13 +165,32 @@ export class EngineClient {
     return channel.pid ?? -1;
   }
 
-  /** Stops the engine for good (host shutdown). */
+  /** Kills the engine at once and for good (tests; use shutdown() when work may be running). */
   close(): void {
     this.closed = true;
-    const channel = this.channel;
+    const channel = this.channel ?? this.spawning;
     this.channel = null;
     this.failPending(new ProtocolError('ENGINE_UNAVAILABLE', 'the engine host is shutting down'));
     channel?.kill();
+  }
+
+  /**
+   * Stops the engine for good, in order: SIGTERM (the engine checkpoints running trainers and
+   * exits), a wait of at most `graceMs`, then SIGKILL. Resolves with how it ended; null when no
+   * engine was running.
+   */
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<ShutdownOutcome | null> {
+    this.closed = true;
+    const channel = this.channel ?? this.spawning;
+    this.channel = null;
+    this.failPending(new ProtocolError('ENGINE_UNAVAILABLE', 'the engine host is shutting down'));
+    if (!channel) return null;
+    const exited = new Promise<string>((resolve) => channel.onExit(resolve));
+    channel.terminate();
+    const reason = await within(exited, graceMs);
+    if (reason !== null) return { reason, forced: false };
+    channel.kill();
+    return { reason: (await within(exited, KILL_WAIT_MS)) ?? 'did not exit after SIGKILL', forced: true };
   }
 
   private onMessage(message: unknown): void {
@@ -190,6 +233,19 @@ export class EngineClient {
       pending.reject(error);
       this.pending.delete(id);
     }
+  }
+}
+
+/** The promise's value, or null when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The router: the one place where client frames enter the host. It validates every request
- * (size, version, command, arguments), answers host commands itself, forwards the rest to the
- * engine, validates the engine's results and events, and never throws: every failure becomes
- * an error response that names the problem.
+ * (size, version, command, arguments, and every path against the path policy), answers host
+ * commands itself, forwards the rest to the engine, validates the engine's results and
+ * events, and never throws: every failure becomes an error response that names the problem.
  */
 import {
   type CommandArgs,
@@ -26,6 +26,8 @@ import {
   toErrorInfo,
 } from '../../src-shared/protocol';
 import type { EngineClient } from './engineClient';
+import { pathUsesOf } from './pathFields';
+import type { PathPolicy } from './pathPolicy';
 
 export type HostMode = HostInfo['mode'];
 
@@ -34,15 +36,29 @@ export interface HostHooks {
   pickPath?: (args: CommandArgs<'pickPath'>) => Promise<CommandResult<'pickPath'>>;
 }
 
+export interface RouterOptions {
+  mode: HostMode;
+  appVersion: string;
+  /** Which folders clients may name (every path argument is checked before the engine sees it). */
+  paths: PathPolicy;
+  hooks?: HostHooks;
+}
+
 export class Router {
   private readonly listeners = new Set<(frame: EventFrame) => void>();
+  private readonly mode: HostMode;
+  private readonly appVersion: string;
+  private readonly paths: PathPolicy;
+  private readonly hooks: HostHooks;
 
   constructor(
     private readonly engine: EngineClient,
-    private readonly mode: HostMode,
-    private readonly appVersion: string,
-    private readonly hooks: HostHooks = {},
+    options: RouterOptions,
   ) {
+    this.mode = options.mode;
+    this.appVersion = options.appVersion;
+    this.paths = options.paths;
+    this.hooks = options.hooks ?? {};
     engine.onEvent((frame) => this.relayEvent(frame));
   }
 
@@ -58,13 +74,30 @@ export class Router {
     try {
       const request = parseRequest(raw);
       id = request.id;
+      for (const use of pathUsesOf(request.command, request.args)) await this.paths.check(use);
       const result = isHostCommand(request.command)
         ? await this.hostCommand(request.command, request.args)
         : await this.engine.request(request.command as EngineCommandName, request.args);
-      return okResponse(request.id, parseResult(request.command as CommandName, result));
+      const valid = parseResult(request.command as CommandName, result);
+      return okResponse(request.id, await this.afterEngine(request.command, valid));
     } catch (error) {
       return errorResponse(id, toErrorInfo(error));
     }
+  }
+
+  /** What the host adds to or removes from an engine's answer. */
+  private async afterEngine(command: CommandName, result: unknown): Promise<unknown> {
+    if (command === 'health') {
+      // Only the host sees every request in flight (the health request itself is answered).
+      return { ...(result as CommandResult<'health'>), pendingRequests: this.engine.pendingCount };
+    }
+    if (command === 'listRuns') {
+      // A link in the runs folder may point anywhere: list only folders clients may open.
+      const listed = result as CommandResult<'listRuns'>;
+      const allowed = await Promise.all(listed.onDisk.map((run) => this.paths.allows(run.runDir, 'run')));
+      return { ...listed, onDisk: listed.onDisk.filter((_, i) => allowed[i]) };
+    }
+    return result;
   }
 
   /** Emits a host-originated event (validated like the engine's). */
@@ -88,8 +121,14 @@ export class Router {
         if (!this.hooks.pickPath) {
           throw new ProtocolError('FAILED', 'file dialogs exist only in the desktop app; type the path instead');
         }
-        return this.hooks.pickPath(args as CommandArgs<'pickPath'>);
+        return this.picked(await this.hooks.pickPath(args as CommandArgs<'pickPath'>));
     }
+  }
+
+  /** A path the user picked in a native dialog may be used from now on. */
+  private picked(result: CommandResult<'pickPath'>): CommandResult<'pickPath'> {
+    if (result.path !== null) this.paths.allowPicked(result.path);
+    return result;
   }
 
   private relayEvent(frame: EventFrame): void {

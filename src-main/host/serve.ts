@@ -1,23 +1,31 @@
 /**
  * Serve mode: the built renderer over HTTP and the protocol over a WebSocket (`/ws`), bound to
- * 127.0.0.1 by default. Every WebSocket must present the per-run token (query `token=`) and,
- * when a browser sends an Origin, come from this server's own origin. Oversized or malformed
- * frames get an error reply; the connection and the server stay up.
+ * 127.0.0.1 unless a non-loopback address is explicitly allowed (`allowRemote`). Every request
+ * must name this server in its Host header and, when a browser sends an Origin, come from this
+ * server's own origin (httpGuard.ts); every WebSocket must present the per-run token (query
+ * `token=`). No request, however malformed, can stop the server: an unparsable target gets
+ * 400, a failing handler 500, and oversized or malformed frames an error reply.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { MAX_REQUEST_BYTES, ProtocolError, errorResponse } from '../../src-shared/protocol';
+import { authority, checkHostAndOrigin, isLoopbackHost, ownAuthorities, parseTarget, tokenMatches } from './httpGuard';
 import type { Router } from './router';
+import { plain, staticFiles } from './staticFiles';
 
 export interface ServeOptions {
   router: Router;
   /** Folder of the built renderer (index.html and assets). */
   staticDir: string;
+  /** Address to bind; 127.0.0.1 by default. */
   host?: string;
+  /** Needed to bind anything but a loopback address (the caller warns the user). */
+  allowRemote?: boolean;
   /** 0 picks a free port. */
   port?: number;
   /** A fixed token (tests); a random one per run otherwise. */
@@ -31,49 +39,56 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-};
-
-/** The same CSP as the Electron window, plus the WebSocket to this very server. */
-const CSP =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = options.token ?? randomBytes(24).toString('base64url');
-  const staticDir = resolve(options.staticDir);
-  if (!existsSync(join(staticDir, 'index.html'))) {
-    throw new Error(`no built renderer at ${staticDir} (index.html missing); run "npm run build"`);
+  if (!isLoopbackHost(host) && !options.allowRemote) {
+    throw new Error(`refusing to serve on ${host}: it is not a loopback address; pass --allow-remote to let other machines connect`);
   }
-  const server = createServer((req, res) => serveStatic(staticDir, req, res));
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  if (!existsSync(join(options.staticDir, 'index.html'))) {
+    throw new Error(`no built renderer at ${options.staticDir} (index.html missing); run "npm run build"`);
+  }
+  const staticRoot = realpathSync(options.staticDir);
+  const serveFile = staticFiles(staticRoot);
+  // Filled in once the port is known; no request can arrive before listen() completes.
+  let allowed = new Set<string>();
+
+  const server = createServer((req, res) => {
+    void handleHttp(req, res).catch(() => failRequest(res));
+  });
+  const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = parseTarget(req.url);
+    if (!url) return plain(res, 400, 'bad request target');
+    const verdict = checkHostAndOrigin(req.headers, allowed);
+    if (!verdict.ok) return plain(res, verdict.status, verdict.reason);
+    if (url.pathname === '/ws') return plain(res, 426, 'the protocol endpoint needs a WebSocket upgrade');
+    await serveFile(req, res, url.pathname);
+  };
+  // Malformed HTTP (bad request line, oversized headers): answer 400 and drop the socket.
+  server.on('clientError', (_error, socket: Duplex) => refuseSocket(socket, 400, 'Bad Request'));
+
   // The hard limit closes the socket (protects memory); below it, the router's soft limit
   // (MAX_REQUEST_BYTES) answers with a TOO_LARGE error and keeps the connection.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * MAX_REQUEST_BYTES });
   const clients = new Set<WebSocket>();
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const origin = req.headers.origin;
-    const ownOrigins = new Set([`http://${req.headers.host ?? ''}`]);
-    if (url.pathname !== '/ws' || !tokenMatches(url.searchParams.get('token'), token) || (origin !== undefined && !ownOrigins.has(origin))) {
-      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      socket.destroy();
-      return;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A client that resets mid-handshake must not raise an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = parseTarget(req.url);
+      if (!url) return refuseSocket(socket, 400, 'Bad Request');
+      const verdict = checkHostAndOrigin(req.headers, allowed);
+      if (url.pathname !== '/ws' || !verdict.ok || !tokenMatches(url.searchParams.get('token'), token)) {
+        return refuseSocket(socket, 403, 'Forbidden');
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } catch {
+      refuseSocket(socket, 500, 'Internal Server Error');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
@@ -85,7 +100,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             ? errorResponse(null, new ProtocolError('BAD_FRAME', 'binary frames are not part of the protocol; send JSON text').toInfo())
             : await options.router.handle(text);
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(response));
-      })();
+      })().catch(() => ws.close(1011, 'internal error'));
     });
   });
 
@@ -102,7 +117,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host}:${port}/?token=${encodeURIComponent(token)}`;
+  allowed = ownAuthorities(host, port);
+  // A wildcard bind is reached from this machine as 127.0.0.1.
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${authority(shown, port)}/?token=${encodeURIComponent(token)}`;
   return {
     url,
     port,
@@ -111,11 +129,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-function tokenMatches(given: string | null, expected: string): boolean {
-  if (given === null) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** Answers a raw socket with a bare status line, then drops it (flushed, or after 1 s at most). */
+function refuseSocket(socket: Duplex, status: number, text: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  setTimeout(() => socket.destroy(), 1000).unref();
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/** Last resort for a handler that threw: 500 if nothing was sent yet, else drop the response. */
+function failRequest(res: ServerResponse): void {
+  if (res.headersSent) res.destroy();
+  else plain(res, 500, 'internal error');
 }
 
 function rawToString(data: WebSocket.RawData): string {
@@ -124,41 +151,10 @@ function rawToString(data: WebSocket.RawData): string {
   return data.toString('utf8');
 }
 
-function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-    return;
-  }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(url.pathname);
-  } catch {
-    res.writeHead(400).end('bad path');
-    return;
-  }
-  const file = normalize(join(root, pathname === '/' ? 'index.html' : pathname));
-  if (file !== root && !file.startsWith(root + sep)) {
-    res.writeHead(403).end('forbidden');
-    return;
-  }
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-    return;
-  }
-  res.writeHead(200, {
-    'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-    'Content-Security-Policy': CSP,
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-cache',
-  });
-  if (req.method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
-}
-
 async function closeAll(server: Server, wss: WebSocketServer, clients: Set<WebSocket>, unsubscribe: () => void): Promise<void> {
   unsubscribe();
   for (const ws of clients) ws.terminate();
   await new Promise<void>((r) => wss.close(() => r()));
+  server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 }

@@ -5,7 +5,7 @@
 import type { CommandArgsIn, CommandName, CommandResult } from './commands';
 import type { EventName, EventPayload } from './events';
 
-export type BridgeKind = 'electron' | 'websocket' | 'memory';
+type BridgeKind = 'electron' | 'websocket' | 'memory';
 
 export interface Bridge {
   readonly kind: BridgeKind;

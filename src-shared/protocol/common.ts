@@ -21,14 +21,21 @@ export const RunRefSchema = z.union([
 ]);
 export type RunRef = z.infer<typeof RunRefSchema>;
 
-/** An image to encode: one from a dataset split, or a file. */
+/** An image to encode: one from a dataset split (by default the run's own dataset), or a file. */
 export const ImageRefSchema = z.union([
   z
     .object({ data: z.string().min(1).max(4096), split: z.enum(['train', 'test']), index: z.number().int().min(0) })
     .strict(),
+  z.object({ split: z.enum(['train', 'test']), index: z.number().int().min(0) }).strict(),
   z.object({ file: PathSchema }).strict(),
 ]);
 export type ImageRef = z.infer<typeof ImageRefSchema>;
 
 export const SeedSchema = z.number().int().min(0).max(2 ** 31 - 1);
 export const TemperatureSchema = z.number().min(0).max(2);
+
+/**
+ * Optional key of interactive requests (a slider's burst): a newer request with the same key
+ * cancels this one in the engine, which then answers CANCELLED. Any command may share a key.
+ */
+export const SupersedeSchema = z.string().min(1).max(128);

@@ -3,8 +3,12 @@ import { z } from 'zod';
 import { MetricsRecordSchema, RunSummarySchema } from './commands/train';
 
 export const events = {
-  /** One training step's metrics (also appended to the run's metrics.jsonl). */
-  metrics: z.object({ runId: z.string(), record: MetricsRecordSchema }).strict(),
+  /**
+   * Training metrics, batched: every record since the previous event, in step order, none
+   * dropped (the engine sends at most one event per ~100 ms per run; each record is also a line
+   * of the run's metrics.jsonl).
+   */
+  metrics: z.object({ runId: z.string(), records: z.array(MetricsRecordSchema).min(1).max(100_000) }).strict(),
   /** Progress of a long task: dataset scan, cache build, evaluation, sampling. */
   progress: z
     .object({
@@ -35,10 +39,9 @@ export const events = {
     .strict(),
 } as const;
 
-export type Events = typeof events;
+type Events = typeof events;
 export type EventName = keyof Events;
 export type EventPayload<E extends EventName> = z.output<Events[E]>;
-export const EVENT_NAMES = Object.keys(events) as EventName[];
 
 export function isEventName(name: string): name is EventName {
   return Object.prototype.hasOwnProperty.call(events, name);

@@ -8,6 +8,15 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest request frame accepted, in bytes of JSON text. Requests carry no bulk data. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * Shape limits of a decoded request, checked before any schema runs: no command nests deeper
+ * than a handful of levels or carries more than a few hundred values, so these bounds only
+ * ever refuse hostile frames (a 100 000-deep array would overflow the stack of anything that
+ * recurses over it: zod's error formatting, String(), JSON.stringify).
+ */
+export const MAX_REQUEST_DEPTH = 32;
+export const MAX_REQUEST_VALUES = 100_000;
+
 /** Largest response or event frame, in bytes of JSON text (image grids are the big ones). */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -28,12 +37,16 @@ export const ErrorCodeSchema = z.enum([
   'UNKNOWN_COMMAND',
   'INVALID_ARGS',
   'TOO_LARGE',
+  /** A path outside the folders a client may use (host/pathPolicy.ts). */
+  'FORBIDDEN_PATH',
   'VERSION_MISMATCH',
   'ENGINE_UNAVAILABLE',
   'ENGINE_CRASHED',
   'TIMEOUT',
   'FAILED',
   'INVALID_RESULT',
+  /** A newer request with the same `supersede` key replaced this one before it finished. */
+  'CANCELLED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 

@@ -15,6 +15,8 @@ import {
   type ErrorCode,
   type ErrorInfo,
   MAX_REQUEST_BYTES,
+  MAX_REQUEST_DEPTH,
+  MAX_REQUEST_VALUES,
   PROTOCOL_VERSION,
   RequestFrameSchema,
   type ResponseFrame,
@@ -49,9 +51,61 @@ export class ProtocolError extends Error {
   }
 }
 
-/** Human-readable lines for a zod error: `path: message`. */
+/** Issues listed in one error; a frame with thousands of bad keys gets a short reply. */
+const MAX_ISSUES = 10;
+const MAX_ISSUE_CHARS = 300;
+
+/** Human-readable lines for a zod error: `path: message` (the first few, each clipped). */
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  const lines = error.issues.slice(0, MAX_ISSUES).map((issue) => {
+    const line = `${issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`;
+    return line.length > MAX_ISSUE_CHARS ? `${line.slice(0, MAX_ISSUE_CHARS)}...` : line;
+  });
+  if (error.issues.length > MAX_ISSUES) lines.push(`... and ${error.issues.length - MAX_ISSUES} more problems`);
+  return lines;
+}
+
+/**
+ * Refuses values no request needs, without recursion (so a hostile value cannot overflow the
+ * stack here): nesting deeper than MAX_REQUEST_DEPTH, more than MAX_REQUEST_VALUES values, more
+ * text than MAX_REQUEST_BYTES (frames that arrive as objects, e.g. over Electron IPC, skip the
+ * byte check of JSON text), and anything JSON cannot carry (functions, symbols, bigints).
+ */
+export function checkRequestShape(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  let values = 0;
+  let chars = 0;
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (++values > MAX_REQUEST_VALUES) {
+      throw new ProtocolError('TOO_LARGE', `request holds more than ${MAX_REQUEST_VALUES} values; requests carry no bulk data`);
+    }
+    if (typeof item === 'string') chars += item.length;
+    else if (typeof item === 'function' || typeof item === 'symbol' || typeof item === 'bigint') {
+      throw new ProtocolError('BAD_FRAME', `request holds a ${typeof item}, which is not JSON data`);
+    } else if (typeof item === 'object' && item !== null) {
+      if (depth >= MAX_REQUEST_DEPTH) {
+        throw new ProtocolError('BAD_FRAME', `request is nested deeper than ${MAX_REQUEST_DEPTH} levels`);
+      }
+      const keys = Array.isArray(item) ? null : Object.keys(item);
+      const children: unknown[] = keys ? keys.map((k) => (item as Record<string, unknown>)[k]) : (item as unknown[]);
+      if (keys) for (const key of keys) chars += key.length;
+      if (children.length > MAX_REQUEST_VALUES) {
+        throw new ProtocolError('TOO_LARGE', `request holds more than ${MAX_REQUEST_VALUES} values; requests carry no bulk data`);
+      }
+      for (const child of children) stack.push([child, depth + 1]);
+    }
+    if (chars > MAX_REQUEST_BYTES) {
+      throw new ProtocolError('TOO_LARGE', `request text exceeds the ${MAX_REQUEST_BYTES}-character limit`);
+    }
+  }
+}
+
+/** Names a value for an error message without calling its toString (which may throw or recurse). */
+function describeValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}...` : value);
+  return `of type ${Array.isArray(value) ? 'array' : typeof value}`;
 }
 
 export interface ValidRequest<C extends CommandName = CommandName> {
@@ -79,8 +133,9 @@ export function parseRequest(raw: string | unknown): ValidRequest {
     }
   }
   if (typeof value === 'object' && value !== null && 'v' in value && value.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError('VERSION_MISMATCH', `protocol version ${String(value.v)} is not supported; this peer speaks ${PROTOCOL_VERSION}`);
+    throw new ProtocolError('VERSION_MISMATCH', `protocol version ${describeValue(value.v)} is not supported; this peer speaks ${PROTOCOL_VERSION}`);
   }
+  checkRequestShape(value);
   const frame = RequestFrameSchema.safeParse(value);
   if (!frame.success) {
     throw new ProtocolError('BAD_FRAME', 'malformed request frame', describeIssues(frame.error));

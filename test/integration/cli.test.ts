@@ -89,6 +89,40 @@ describe('resume', () => {
     expect(weights('resumed').equals(weights('straight'))).toBe(true);
     expect(second.json['testNll']).toBe(straight.json['testNll']);
   });
+
+  it('resumes by folder alone: every setting comes from config.json, a differing flag is refused', () => {
+    const first = flowstudio(['train', '--preset', 'toy2d', '--data', 'toy:rings', '--batch', '64', '--eval-n', '128', '--steps', '7', '--out', join(work, 'by-folder'), '--json']);
+    expect(first.status, first.stderr).toBe(0);
+    const conflict = flowstudio(['train', '--out', join(work, 'by-folder'), '--resume', '--batch', '32', '--set', 'model.levels=2']);
+    expect(conflict.status).toBe(1);
+    expect(conflict.stderr).toMatch(/--batch \(train\.batchSize\): 32 was given, the run has 64/);
+    expect(conflict.stderr).toMatch(/--set model\.levels \(model\.levels\): 2 was given, the run has 1/);
+    const second = flowstudio(['train', '--out', join(work, 'by-folder'), '--resume', '--steps', '16', '--json']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.json['steps']).toBe(16);
+    const weights = (dir: string): Buffer => readFileSync(join(work, dir, 'checkpoints', 'step-00000016', 'weights.bin'));
+    expect(weights('by-folder').equals(weights('straight'))).toBe(true);
+  });
+});
+
+describe('--set', () => {
+  it('overrides any config field through the config schema, naming bad settings', () => {
+    const out = join(work, 'set');
+    const ran = flowstudio([
+      'train', '--preset', 'toy2d', '--data', 'toy:rings', '--steps', '2', '--eval-n', '64',
+      '--set', 'model.blocksPerLevel=2', '--set', 'train.learningRate.warmupSteps=3', '--set', 'model.coupling.hidden=8', '--out', out, '--json',
+    ]);
+    expect(ran.status, ran.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { model: { blocksPerLevel: number; coupling: { hidden: number } }; train: { learningRate: { warmupSteps: number } } };
+    expect(config.model.blocksPerLevel).toBe(2);
+    expect(config.model.coupling.hidden).toBe(8);
+    expect(config.train.learningRate.warmupSteps).toBe(3);
+    const bad = flowstudio(['train', '--preset', 'toy2d', '--set', 'model.blocksPerLevel=100', '--set', 'model.blocksPerLevl=3', '--set', 'train.seed=x']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--set model\.blocksPerLevel must be an integer ≤ 64, got 100/);
+    expect(bad.stderr).toMatch(/--set model\.blocksPerLevl is not a setting \(known here: .*blocksPerLevel/);
+    expect(bad.stderr).toMatch(/--set train\.seed must be an integer, got "x"/);
+  });
 });
 
 describe('image commands on Fashion-MNIST', () => {
@@ -139,7 +173,8 @@ describe('bad input', () => {
   it('names the problem and exits non-zero', () => {
     const preset = flowstudio(['train', '--preset', 'cifar', '--json']);
     expect(preset.status).toBe(1);
-    expect(preset.stderr).toMatch(/unknown preset "cifar"/);
+    // The command's schema names the flag and what it accepts.
+    expect(preset.stderr).toMatch(/--preset must be one of .*toy2d, got "cifar"/);
     const data = flowstudio(['train', '--preset', 'toy2d', '--data', 'toy:spiral', '--out', join(work, 'bad')]);
     expect(data.status).toBe(1);
     expect(data.stderr).toMatch(/unknown toy "spiral"/);

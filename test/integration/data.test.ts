@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,8 @@ async function decodePng(base64: string): Promise<Uint8Array> {
 }
 
 beforeAll(() => {
-  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') } });
+  // The fixtures live in the system's temporary folder: a dataset root for this host.
+  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') }, dataRoots: [tmpdir()] });
   host.router.onEvent((frame) => events.push(frame));
 });
 

@@ -30,6 +30,11 @@ function eventsOf(name: string, runId: string): Record<string, unknown>[] {
     .filter((p) => (p['runId'] ?? (p['run'] as { runId?: string } | undefined)?.runId) === runId);
 }
 
+/** Every metrics record of a run, in order (the engine batches them into few events). */
+function recordsOf(runId: string): Record<string, unknown>[] {
+  return eventsOf('metrics', runId).flatMap((p) => p['records'] as Record<string, unknown>[]);
+}
+
 async function until(predicate: () => boolean, timeoutMs = 90_000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
@@ -63,8 +68,8 @@ describe('a toy run driven over the protocol', () => {
     runDir = started.run.runDir;
     expect(started.layers.length).toBe(8 * 3);
     expect(started.run.backend).toBe('wasm');
-    await until(() => eventsOf('metrics', runId).length >= 12);
-    const metrics = eventsOf('metrics', runId).map((p) => p['record'] as Record<string, unknown>);
+    await until(() => recordsOf(runId).length >= 12);
+    const metrics = recordsOf(runId);
     expect(metrics[0]).toMatchObject({ step: 0 });
     expect(typeof metrics[0]!['testNll']).toBe('number');
     const withLayers = metrics.find((r) => Array.isArray(r['layerLogdet']))!;
@@ -73,11 +78,11 @@ describe('a toy run driven over the protocol', () => {
 
     await call('controlTraining', { runId, action: 'pause' });
     await until(() => eventsOf('state', runId).some((p) => (p['run'] as { state: string }).state === 'paused'));
-    const pausedCount = eventsOf('metrics', runId).length;
+    const pausedCount = recordsOf(runId).length;
     await new Promise((r) => setTimeout(r, 500));
-    expect(eventsOf('metrics', runId).length).toBeLessThanOrEqual(pausedCount + 1);
+    expect(recordsOf(runId).length).toBeLessThanOrEqual(pausedCount + 1);
     await call('controlTraining', { runId, action: 'resume' });
-    await until(() => eventsOf('metrics', runId).length >= pausedCount + 5);
+    await until(() => recordsOf(runId).length >= pausedCount + 5);
     await call('controlTraining', { runId, action: 'stop' });
     await until(() => eventsOf('state', runId).some((p) => (p['run'] as { state: string }).state === 'stopped'));
     const states = eventsOf('state', runId).map((p) => (p['run'] as { state: string }).state);

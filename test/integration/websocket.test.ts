@@ -42,6 +42,22 @@ describe('serve mode WebSocket', () => {
     client.close();
   });
 
+  it('answers health with the engine backend, its event-loop lag and the requests in flight', async () => {
+    const client = await connect(wsUrl);
+    await client.request('getBackendInfo', {});
+    const health = (await client.request('health', {}))['result'] as {
+      pid: number;
+      backend: { active: string } | null;
+      eventLoopLagMs: { mean: number; max: number };
+      pendingRequests: number;
+    };
+    expect(health.backend?.active).toBe('cpu');
+    expect(health.pid).not.toBe(process.pid);
+    expect(health.eventLoopLagMs.max).toBeGreaterThanOrEqual(health.eventLoopLagMs.mean);
+    expect(health.pendingRequests).toBe(0);
+    client.close();
+  });
+
   it('replies with an error to each malformed message and keeps serving', async () => {
     const client = await connect(wsUrl);
     const cases: [string | Buffer, string, boolean?][] = [

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { handlers } from '../../src-main/engine/handlers';
 import {
   COMMAND_NAME_LIST,
   COMMAND_NAMES,
+  events,
+  isHostCommand,
   MAX_REQUEST_BYTES,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -54,5 +57,32 @@ describe('protocol validation', () => {
   it('rejects impossible training overrides before they reach the engine', () => {
     expect(() => parseArgs('startTraining', { preset: 'toy2d', overrides: { model: { beta: 1.5 } } })).toThrow(ProtocolError);
     expect(() => parseArgs('startTraining', { preset: 'no-such', overrides: {} })).toThrow(/preset/);
+  });
+
+  it('has an engine handler for every engine command, and none for host commands', () => {
+    const engineCommands = COMMAND_NAMES.filter((c) => !isHostCommand(c)).sort();
+    expect(Object.keys(handlers).sort()).toEqual(engineCommands);
+  });
+
+  it('resumes by folder with optional settings to check, and refuses unknown ones', () => {
+    expect(parseArgs('resumeTraining', { runDir: 'runs/a' })).toEqual({ runDir: 'runs/a' });
+    expect(parseArgs('resumeTraining', { runDir: 'runs/a', steps: 20, expected: { train: { batchSize: 8 } } })).toMatchObject({ steps: 20 });
+    expect(() => parseArgs('resumeTraining', { runDir: 'runs/a', expected: { train: { batch: 8 } } })).toThrow(/batch/);
+    expect(() => parseArgs('resumeTraining', {})).toThrow(/runDir/);
+  });
+
+  it('takes a supersede key and a preview flag on interactive requests only', () => {
+    const sample = parseArgs('sample', { run: { runId: 'r' }, n: 16, temperature: 0.7, seed: 1, supersede: 'sampler' });
+    expect(sample).toMatchObject({ supersede: 'sampler', preview: false });
+    expect(() => parseArgs('sample', { run: { runId: 'r' }, n: 16, temperature: 0.7, seed: 1, supersede: '' })).toThrow(/supersede/);
+    expect(parseArgs('perturbGrid', { run: { runId: 'r' }, image: { split: 'test', index: 3 }, temperature: 0.7, seed: 1, supersede: 'grid' })).toMatchObject({ supersede: 'grid' });
+    expect(() => parseArgs('bounds', { data: 'toy:rings', supersede: 'x' })).toThrow(/supersede/);
+  });
+
+  it('carries batches of metrics records in one event', () => {
+    const record = { step: 1, time: 5, trainNll: 2.5 };
+    expect(events.metrics.parse({ runId: 'r', records: [record, { ...record, step: 2 }] }).records).toHaveLength(2);
+    expect(() => events.metrics.parse({ runId: 'r', records: [] })).toThrow();
+    expect(() => events.metrics.parse({ runId: 'r', record })).toThrow();
   });
 });

@@ -4,6 +4,7 @@ import { registerAblate } from './ablate';
 import { registerBounds } from './bounds';
 import { registerCheck } from './check';
 import { registerEval } from './eval';
+import { registerLipschitz } from './lipschitz';
 import { registerPerturb } from './perturb';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerBounds(program);
   registerAblate(program);
+  registerLipschitz(program);
 }

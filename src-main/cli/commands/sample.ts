@@ -1,50 +1,28 @@
-/** `flowstudio sample`: a grid of samples at a temperature, as PNG. */
+/** `flowstudio sample`: a grid of samples at a temperature, as PNG (the `sample` command). */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { encodePngGrid, openDataset } from '../../data';
-import { initBackend } from '../../engine/backend';
-import { sampleImages, toDisplayPixels } from '../../engine/runs/inference';
-import { RunManager } from '../../engine/runs/runManager';
-import { info, intFlag, numberFlag, printJson } from '../output';
+import { prepare } from '../engine';
+import { FlagArgs, type Numeric, numeric } from '../flagArgs';
+import { pngOutputOptions } from '../options';
+import { info, printJson } from '../output';
 
-interface SampleFlags {
-  run: string;
-  n: string;
-  temperature: string;
-  seed: string;
-  out: string;
-  json?: boolean;
-}
+type SampleFlags = { run: string; n: Numeric; temperature: Numeric; seed: Numeric; out: string; json?: boolean };
 
 export async function runSample(flags: SampleFlags): Promise<void> {
-  const n = intFlag('n', flags.n, 1, 1024)!;
-  const temperature = numberFlag('temperature', flags.temperature, 0, 2)!;
-  const seed = intFlag('seed', flags.seed, 0, 2 ** 31 - 1)!;
-  const backend = await initBackend();
-  const run = new RunManager((spec, options) => openDataset(spec, options)).load({ runDir: flags.run });
-  const shape = run.config.model.inputShape;
-  if (shape.length !== 3) throw new Error(`${flags.run} is a 2-D toy model; sampling to PNG needs an image model`);
-  const started = performance.now();
-  const images = sampleImages(run.model, n, temperature, seed);
-  const seconds = (performance.now() - started) / 1000;
-  const pixels = await toDisplayPixels(images, run.config.model.bits);
-  images.dispose();
-  const png = await encodePngGrid(pixels, shape, Math.ceil(Math.sqrt(n)));
-  writeFileSync(flags.out, Buffer.from(png.base64, 'base64'));
-  const figures = { backend: backend.active, out: flags.out, n, temperature, steps: run.step, imagesPerSecond: n / seconds, width: png.width, height: png.height };
-  if (flags.json) printJson(figures);
-  else info(`wrote ${n} samples at T=${temperature} to ${flags.out} (${png.width}×${png.height})`);
+  const { engine, args, backend } = await prepare('sample', FlagArgs.from(flags, { run: 'run.runDir', n: 'n', temperature: 'temperature', seed: 'seed' }));
+  const r = await engine.invoke('sample', args);
+  writeFileSync(flags.out, Buffer.from(r.grid.base64, 'base64'));
+  const { width, height } = r.grid;
+  const perSecond = r.seconds > 0 ? r.n / r.seconds : 0;
+  if (flags.json) printJson({ backend: backend.active, out: flags.out, n: r.n, temperature: r.temperature, steps: r.step, imagesPerSecond: perSecond, width, height });
+  else info(`wrote ${r.n} samples at T=${r.temperature} to ${flags.out} (${width}×${height})`);
 }
 
 export function registerSample(program: Command): void {
-  program
+  const command = program
     .command('sample')
     .description('sample a grid of images from a run at a temperature')
     .requiredOption('--run <dir>', 'run folder')
-    .option('--n <count>', 'number of samples', '64')
-    .option('--temperature <t>', 'temperature of the Gaussian latents', '0.9')
-    .option('--seed <n>', 'sampling seed', '0')
-    .requiredOption('--out <file.png>', 'output PNG')
-    .option('--json', 'print one JSON object with the figures as the last line')
-    .action((flags: SampleFlags) => runSample(flags));
+    .option('--n <count>', 'number of samples', numeric, 64);
+  pngOutputOptions(command, { temperature: 'temperature of the Gaussian latents', seed: 'sampling seed' }).action((flags: SampleFlags) => runSample(flags));
 }

@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { appRoot } from '../../host/paths';
-import { type ServeFlags, runServe } from './serve';
+import { type ServeFlags, runServe, serveOptions } from './serve';
 
 const require = createRequire(import.meta.url);
 
@@ -35,15 +35,14 @@ export async function runStart(flags: ServeFlags): Promise<void> {
     await runServe(flags);
     return;
   }
-  const child = spawn(electron.path, [appRoot()], { stdio: 'inherit' });
+  // The desktop app reads its dataset roots from the environment (host/pathPolicy.ts).
+  const roots = [process.env['FLOWSTUDIO_DATA_ROOTS'] ?? '', ...flags.dataRoot].filter((r) => r !== '').join(delimiter);
+  const child = spawn(electron.path, [appRoot()], { stdio: 'inherit', env: { ...process.env, FLOWSTUDIO_DATA_ROOTS: roots } });
   child.on('exit', (code) => process.exit(code ?? 0));
 }
 
 export function registerStart(program: Command): void {
-  program
-    .command('start')
+  serveOptions(program.command('start'), ' in serve mode')
     .description('launch the desktop app (serve mode when the Electron binary is missing)')
-    .option('--host <address>', 'address to bind in serve mode', '127.0.0.1')
-    .option('--port <n>', 'port in serve mode (0 picks a free one)', '0')
     .action((flags: ServeFlags) => runStart(flags));
 }

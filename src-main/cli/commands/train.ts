@@ -1,124 +1,145 @@
 /**
- * `flowstudio train`: trains a preset on a dataset in this process (no engine child: nothing
- * to keep responsive), with a progress bar, and with --json a final line of figures.
+ * `flowstudio train`: starts (`startTraining`) or resumes by folder (`resumeTraining`) a run
+ * in this process's engine, shows a progress bar fed by its metrics events, and waits for it
+ * (`waitForRun`); with --json a final line of figures. Flags are checked by the commands'
+ * schemas; `--set path=value` overrides any config field.
  */
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { PRESETS, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
-import { openDataset } from '../../data';
-import { createProgressBar } from '../progressBar';
-import { initBackend } from '../../engine/backend';
-import { RunManager } from '../../engine/runs/runManager';
-import { info, intFlag, numberFlag, printJson } from '../output';
+import { PresetNameSchema, resolveRunConfig } from '../../../src-shared/config';
+import { type CommandArgs, type MetricsRecord, backendSummary } from '../../../src-shared/protocol';
+import { CliEngine } from '../engine';
+import { showEvents } from '../events';
+import { FlagArgs, collect, numeric, relabelDetails } from '../flagArgs';
+import { info, printJson } from '../output';
 
 interface TrainFlags {
-  preset: string;
+  preset?: string;
   data?: string;
-  steps?: string;
-  batch?: string;
-  seed?: string;
-  evalN?: string;
-  evalEvery?: string;
-  lr?: string;
-  warmup?: string;
+  steps?: number | string;
+  batch?: number | string;
+  seed?: number | string;
+  evalN?: number | string;
+  evalEvery?: number | string;
+  lr?: number | string;
+  warmup?: number | string;
+  set?: string[];
   out?: string;
   resume?: boolean;
   json?: boolean;
 }
 
-export async function runTrain(flags: TrainFlags): Promise<void> {
-  const preset = PresetNameSchema.safeParse(flags.preset);
-  if (!preset.success) throw new Error(`unknown preset "${flags.preset}"; known: ${PresetNameSchema.options.join(', ')}`);
-  const train: NonNullable<RunOverrides['train']> = {};
-  const steps = intFlag('steps', flags.steps, 0);
-  const batch = intFlag('batch', flags.batch, 1, 65536);
-  const seed = intFlag('seed', flags.seed, 0, 2 ** 31 - 1);
-  const evalN = intFlag('eval-n', flags.evalN, 1);
-  const evalEvery = intFlag('eval-every', flags.evalEvery, 0);
-  if (steps !== undefined) train.steps = steps;
-  if (batch !== undefined) train.batchSize = batch;
-  if (seed !== undefined) train.seed = seed;
-  if (evalN !== undefined) train.evalN = evalN;
-  if (evalEvery !== undefined) train.evalEvery = evalEvery;
-  const lr = numberFlag('lr', flags.lr, 1e-9, 10);
-  const warmup = intFlag('warmup', flags.warmup, 0);
-  if (lr !== undefined || warmup !== undefined) {
-    train.learningRate = {
-      ...(lr !== undefined ? { initial: lr, final: Math.min(lr, PRESETS[preset.data].train.learningRate.final) } : {}),
-      ...(warmup !== undefined ? { warmupSteps: warmup } : {}),
-    };
-  }
-  const overrides: RunOverrides = { train, ...(flags.data ? { data: flags.data } : {}) };
+/** The flags that are config fields, by their path under RunOverrides. */
+function configFlags(args: FlagArgs, prefix: string, flags: TrainFlags): FlagArgs {
+  return args
+    .set(`${prefix}.data`, flags.data, '--data')
+    .set(`${prefix}.train.batchSize`, flags.batch, '--batch')
+    .set(`${prefix}.train.seed`, flags.seed, '--seed')
+    .set(`${prefix}.train.evalN`, flags.evalN, '--eval-n')
+    .set(`${prefix}.train.evalEvery`, flags.evalEvery, '--eval-every')
+    .set(`${prefix}.train.learningRate.initial`, flags.lr, '--lr')
+    .set(`${prefix}.train.learningRate.warmupSteps`, flags.warmup, '--warmup')
+    .settings(prefix, flags.set);
+}
 
-  const backend = await initBackend();
-  info(`backend: ${backend.active} (${backend.package}; ${backend.reason})`);
+function startArgs(engine: CliEngine, flags: TrainFlags): CommandArgs<'startTraining'> {
+  const built = configFlags(new FlagArgs().set('preset', flags.preset, '--preset').set('runDir', flags.out, '--out'), 'overrides', flags);
+  built.set('overrides.train.steps', flags.steps, '--steps');
+  const args = engine.validate('startTraining', built.value, built.label);
+  // --lr decays to the preset's floor, or stays where it is when it starts below it.
+  const lr = args.overrides.train?.learningRate;
+  if (lr?.initial !== undefined && lr.final === undefined) {
+    const floor = resolveRunConfig(args.preset, args.overrides).train.learningRate.final;
+    if (lr.initial < floor) lr.final = lr.initial;
+  }
+  return args;
+}
+
+function resumeArgs(engine: CliEngine, flags: TrainFlags): { args: CommandArgs<'resumeTraining'>; flags: FlagArgs } {
+  if (flags.out === undefined) throw new Error('--resume needs --out DIR, the folder of the run to continue');
+  const built = configFlags(new FlagArgs().set('runDir', flags.out, '--out'), 'expected', flags);
+  built.set('steps', flags.steps, '--steps').set('preset', flags.preset, '--preset');
+  return { args: engine.validate('resumeTraining', built.value, built.label), flags: built };
+}
+
+/** Step progress: a bar on a terminal, a line every 10 steps and at evaluations elsewhere; nothing with --json. */
+function stepView(flags: TrainFlags): { onRecords: (records: MetricsRecord[]) => void; start: (total: number, step: number) => void; stop: () => void } {
   const bar = flags.json || !process.stderr.isTTY ? null : new SingleBar({ format: 'train |{bar}| {value}/{total} steps | {loss} | {ips} img/s', hideCursor: true }, Presets.shades_classic);
   let lastLogged = 0;
-  // The dataset's first scan / cache build gets its own bar (or periodic lines off a terminal).
-  const manager = new RunManager(async (spec, options) => {
-    if (flags.json) return openDataset(spec, options);
-    const progress = createProgressBar();
-    try {
-      return await openDataset(spec, { ...options, onProgress: progress.onProgress });
-    } finally {
-      progress.stop();
+  const onRecord = (r: MetricsRecord): void => {
+    const loss = r.trainBpd !== undefined ? `${r.trainBpd.toFixed(3)} bpd` : r.trainNll !== undefined ? `${r.trainNll.toFixed(3)} nats` : '';
+    if (bar) bar.update(r.step, { loss, ips: (r.imagesPerSecond ?? 0).toFixed(1) });
+    else if (!flags.json && (r.step - lastLogged >= 10 || r.testBpd !== undefined || r.testNll !== undefined)) {
+      lastLogged = r.step;
+      const test = r.testBpd !== undefined ? ` test ${r.testBpd.toFixed(3)} bpd` : r.testNll !== undefined ? ` test ${r.testNll.toFixed(3)} nats` : '';
+      info(`step ${r.step}${loss ? ` train ${loss}` : ''}${test}`);
     }
-  });
-  const { trainer, done } = await manager.start({
-    preset: preset.data,
-    overrides,
-    ...(flags.out ? { runDir: flags.out } : {}),
-    resume: Boolean(flags.resume),
-    callbacks: {
-      onMetrics: (r) => {
-        const loss = r.trainBpd !== undefined ? `${r.trainBpd.toFixed(3)} bpd` : r.trainNll !== undefined ? `${r.trainNll.toFixed(3)} nats` : '';
-        if (bar) bar.update(r.step, { loss, ips: (r.imagesPerSecond ?? 0).toFixed(1) });
-        else if (!flags.json && (r.step - lastLogged >= 10 || r.testBpd !== undefined || r.testNll !== undefined)) {
-          lastLogged = r.step;
-          const test = r.testBpd !== undefined ? ` test ${r.testBpd.toFixed(3)} bpd` : r.testNll !== undefined ? ` test ${r.testNll.toFixed(3)} nats` : '';
-          info(`step ${r.step}${loss ? ` train ${loss}` : ''}${test}`);
-        }
-      },
-      onLog: (level, message) => {
-        if (level !== 'debug') info(`${level}: ${message}`);
-      },
-    },
-  });
-  bar?.start(trainer.config.train.steps, trainer.step, { loss: '', ips: '0' });
-  const summary = await done;
-  bar?.stop();
-  if (!summary) throw new Error(`training failed: ${trainer.folder.readStatus()?.message ?? 'see the log above'}`);
-  const toy = trainer.config.model.inputShape.length === 1;
-  const result = {
-    backend: backend.active,
-    preset: trainer.config.preset,
-    runDir: trainer.folder.dir,
-    state: summary.state,
-    steps: summary.steps,
-    imagesPerSecond: summary.imagesPerSecond,
-    ...(toy
-      ? { initialTestNll: summary.initialTest, trainNll: summary.finalTrain, testNll: summary.finalTest }
-      : { initialTestBpd: summary.initialTest, trainBpd: summary.finalTrain, testBpd: summary.finalTest }),
   };
-  if (flags.json) printJson(result);
-  else info(`done: ${JSON.stringify(result)}`);
+  return {
+    onRecords: (records) => records.forEach(onRecord),
+    start: (total, step) => bar?.start(total, step, { loss: '', ips: '0' }),
+    stop: () => bar?.stop(),
+  };
+}
+
+export async function runTrain(flags: TrainFlags): Promise<void> {
+  const engine = new CliEngine();
+  const resume = flags.resume ? resumeArgs(engine, flags) : null;
+  const start = resume ? null : startArgs(engine, flags);
+  const backend = await engine.invoke('getBackendInfo', {});
+  info(`backend: ${backendSummary(backend)}`);
+  // The dataset's first scan / cache build gets its own bar; the steps have theirs.
+  const stopEvents = showEvents(engine, { progress: !flags.json, taskFilter: (id) => id.startsWith('data:') });
+  const steps = stepView(flags);
+  const offMetrics = engine.on('metrics', ({ records }) => steps.onRecords(records));
+  try {
+    const started = resume
+      ? await engine.invoke('resumeTraining', resume.args).catch((error: unknown) => {
+          // The engine names the config paths that differ; say which flags they came from.
+          throw relabelDetails(error, resume.flags, 'expected');
+        })
+      : await engine.invoke('startTraining', start!);
+    steps.start(started.run.totalSteps, started.run.step);
+    const { run, outcome, message } = await engine.invoke('waitForRun', { runId: started.run.runId });
+    steps.stop();
+    if (!outcome) throw new Error(`training failed: ${message ?? 'see the log above'}`);
+    const toy = outcome.unit === 'nats';
+    const result = {
+      backend: backend.active,
+      preset: started.config.preset,
+      runDir: run.runDir,
+      state: run.state,
+      steps: outcome.steps,
+      imagesPerSecond: outcome.imagesPerSecond,
+      ...(toy
+        ? { initialTestNll: outcome.initialTest, trainNll: outcome.finalTrain, testNll: outcome.finalTest }
+        : { initialTestBpd: outcome.initialTest, trainBpd: outcome.finalTrain, testBpd: outcome.finalTest }),
+    };
+    if (flags.json) printJson(result);
+    else info(`done: ${JSON.stringify(result)}`);
+  } finally {
+    steps.stop();
+    offMetrics();
+    stopEvents();
+  }
 }
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a preset on a dataset; the run folder holds config, checkpoints and metrics')
-    .requiredOption('--preset <name>', `one of ${PresetNameSchema.options.join(', ')}`)
+    .description('train a preset on a dataset, or continue a run from its folder; the run folder holds config, checkpoints and metrics')
+    .option('--preset <name>', `one of ${PresetNameSchema.options.join(', ')} (not needed with --resume)`)
     .option('--data <spec>', 'data spec, e.g. fashion-mnist:/usr/share/datasets/fashion-mnist or toy:two-moons')
-    .option('--steps <n>', 'optimisation steps')
-    .option('--batch <n>', 'batch size')
-    .option('--seed <n>', 'seed of initialisation, shuffling and noise')
-    .option('--eval-n <n>', 'test examples used by the initial, periodic and final test figures')
-    .option('--eval-every <n>', 'evaluate every n steps (0: start and end only)')
-    .option('--lr <rate>', 'initial learning rate (decays to the preset floor, or stays if lower)')
-    .option('--warmup <steps>', 'linear learning-rate warm-up steps (paper presets: 500)')
+    .option('--steps <n>', 'optimisation steps (with --resume: the new total, to extend a run)', numeric)
+    .option('--batch <n>', 'batch size', numeric)
+    .option('--seed <n>', 'seed of initialisation, shuffling and noise', numeric)
+    .option('--eval-n <n>', 'test examples used by the initial, periodic and final test figures', numeric)
+    .option('--eval-every <n>', 'evaluate every n steps (0: start and end only)', numeric)
+    .option('--lr <rate>', 'initial learning rate (decays to the preset floor, or stays if lower)', numeric)
+    .option('--warmup <steps>', 'linear learning-rate warm-up steps (paper presets: 500)', numeric)
+    .option('--set <path=value>', 'override any config field, e.g. --set model.blocksPerLevel=32 (repeatable; value is JSON or a bare string)', collect)
     .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
-    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--resume', "continue the run in --out from its last checkpoint, with the settings of its config.json (flags that differ are refused)")
     .option('--json', 'print one JSON object with the figures as the last line')
     .action((flags: TrainFlags) => runTrain(flags));
 }

@@ -5,6 +5,7 @@
  * error inverse(forward(x)) − x.
  */
 import type { FlowModel } from '../flow/types';
+import { roundTrip } from '../flow/roundTrip';
 import { slogdet } from '../numeric/lu';
 import { type Tensor, tf } from '../tf';
 
@@ -28,26 +29,45 @@ export interface DenseJacobian {
  * bound memory (the wasm heap cannot hold hundreds of copies of a model's activations).
  */
 export function jacobianAt(f: (x: Tensor) => Tensor, x: Tensor, chunk = 32): DenseJacobian {
-  const cols = x.size;
-  const rows = tf.tidy(() => f(x).size);
+  const { rows, cols } = jacobianSize(f, x);
   const matrix = new Float64Array(rows * cols);
   for (let start = 0; start < rows; start += chunk) {
-    const count = Math.min(chunk, rows - start);
-    const block = tf.tidy(() => {
-      const replicated = tf.tile(x, [count, ...Array<number>(x.rank - 1).fill(1)]);
-      const cotangent = tf.slice(tf.eye(rows), [start, 0], [count, rows]);
-      const g = tf.grad((input: Tensor) => tf.sum(tf.mul(tf.reshape(f(input), [count, rows]), cotangent)))(replicated);
-      return tf.reshape(g, [count, cols]);
-    });
+    const block = jacobianRows(f, x, start, Math.min(chunk, rows - start), rows);
     matrix.set(block.dataSync(), start * cols);
     block.dispose();
   }
   return { matrix, rows, cols };
 }
 
+/** `jacobianAt` with asynchronous reads (every backend, webgpu included, which has no sync read). */
+export async function jacobianAtAsync(f: (x: Tensor) => Tensor, x: Tensor, chunk = 32): Promise<DenseJacobian> {
+  const { rows, cols } = jacobianSize(f, x);
+  const matrix = new Float64Array(rows * cols);
+  for (let start = 0; start < rows; start += chunk) {
+    const block = jacobianRows(f, x, start, Math.min(chunk, rows - start), rows);
+    matrix.set(await block.data(), start * cols);
+    block.dispose();
+  }
+  return { matrix, rows, cols };
+}
+
+function jacobianSize(f: (x: Tensor) => Tensor, x: Tensor): { rows: number; cols: number } {
+  return { rows: tf.tidy(() => f(x).size), cols: x.size };
+}
+
+/** Rows start … start + count − 1 of the Jacobian, [count, cols], in one backward pass. */
+function jacobianRows(f: (x: Tensor) => Tensor, x: Tensor, start: number, count: number, rows: number): Tensor {
+  return tf.tidy(() => {
+    const replicated = tf.tile(x, [count, ...Array<number>(x.rank - 1).fill(1)]);
+    const cotangent = tf.slice(tf.eye(rows), [start, 0], [count, rows]);
+    const g = tf.grad((input: Tensor) => tf.sum(tf.mul(tf.reshape(f(input), [count, rows]), cotangent)))(replicated);
+    return tf.reshape(g, [count, x.size]);
+  });
+}
+
 /** J (d × d) of x ↦ flat latents (every level, level 1 first) at a single example. */
-export function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Float64Array {
-  return jacobianAt((input) => flatOutput(model, input), x, chunk).matrix;
+export async function fullJacobian(model: FlowModel, x: Tensor, chunk = 32): Promise<Float64Array> {
+  return (await jacobianAtAsync((input) => flatOutput(model, input), x, chunk)).matrix;
 }
 
 export interface LogdetCheck {
@@ -57,19 +77,19 @@ export interface LogdetCheck {
 }
 
 /** Model log-det vs log|det J| from autodiff at one example. */
-export function checkLogdet(model: FlowModel, x: Tensor): LogdetCheck {
-  const jac = fullJacobian(model, x);
+export async function checkLogdet(model: FlowModel, x: Tensor): Promise<LogdetCheck> {
+  const jac = await fullJacobian(model, x);
   const autodiff = slogdet(jac, x.size).logAbsDet;
   const own = tf.tidy(() => model.forward(x).logdet);
-  const value = own.dataSync()[0]!;
+  const value = (await own.data())[0]!;
   own.dispose();
   return { model: value, autodiff, relativeError: Math.abs(value - autodiff) / Math.max(Math.abs(autodiff), 1e-12) };
 }
 
 /** max |inverse(forward(x)) − x|. */
-export function invertibilityError(model: FlowModel, x: Tensor): number {
-  const err = tf.tidy(() => tf.max(tf.abs(tf.sub(model.inverse(model.forward(x).latents), x))));
-  const value = err.dataSync()[0]!;
+export async function invertibilityError(model: FlowModel, x: Tensor): Promise<number> {
+  const err = tf.tidy(() => roundTrip(model, x).error);
+  const value = (await err.data())[0]!;
   err.dispose();
   return value;
 }

@@ -10,6 +10,7 @@
  * step it stopped, with its curves up to there.
  */
 import { writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { join, resolve } from 'node:path';
 import type { ModelConfig, PresetName, RunOverrides } from '../../../src-shared/config';
 import type { MetricsRecord } from '../../../src-shared/protocol';
@@ -168,7 +169,7 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
       },
     });
     const summary = await done;
-    if (trainer.config.model.inputShape.length === 1) unit = 'nats';
+    if (lossUnit(trainer.config.model) === 'nats') unit = 'nats';
     const nll = records.flatMap((r) => {
       const value = r.trainBpd ?? r.trainNll;
       return value !== undefined && Number.isFinite(value) ? [{ step: r.step, value }] : [];

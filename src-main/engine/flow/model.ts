@@ -12,6 +12,7 @@
  * and is the same for every model built from the same config.
  */
 import type { ModelConfig } from '../../../src-shared/config';
+import { logLikelihood } from './prior';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../tf';
 import { type ActivationLayer, createActivation } from './activation';
@@ -45,16 +46,16 @@ export interface MultiScaleFlow extends FlowModel {
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
   /**
-   * One composite of blocks per level, level 1 first (read-only: for the per-block inverse
-   * recomputation of train/recompute.ts; `plan.levels[l].keepChannels` gives each split).
+   * One composite per level, level 1 first, whose parts are the level's blocks (each a composite
+   * of its layers): what a backward pass that recomputes inputs from outputs walks. Level l's
+   * output keeps its first `plan.levels[l].keepChannels` channels for the next level.
    */
-  readonly levelTransforms: readonly CompositeTransform[];
+  readonly levels: readonly CompositeTransform[];
   activationMaxSlopes(): number[];
   activationSlopeData(): Tensor;
   activationMaxSlopesFrom(data: ArrayLike<number>): number[];
 }
 
-const LOG_2PI = Math.log(2 * Math.PI);
 /** Counts model instances, to make tfjs variable names unique per process. */
 let instances = 0;
 
@@ -125,8 +126,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   readonly parameterNames: readonly string[];
   readonly bijections: readonly Bijection[];
   readonly blocks: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
-  /** One composite of blocks per level, level 1 first. */
-  readonly levelTransforms: readonly CompositeTransform[];
+  readonly levels: readonly CompositeTransform[];
   private readonly acts: ActivationLayer[];
 
   constructor(
@@ -136,12 +136,12 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     scope: string,
   ) {
     const all = levels.flat();
-    this.levelTransforms = levels.map((level, l) => new CompositeTransform(`L${l + 1}`, level.map((b) => b.transform)));
+    this.levels = levels.map((level, l) => new CompositeTransform(`L${l + 1}`, level.map((b) => b.transform)));
     this.bijections = all.flatMap((b) => b.transform.parts as Bijection[]);
     this.layers = this.bijections.map((l) => l.descriptor);
     this.latentShapes = plan.latentShapes;
     this.dims = plan.dims;
-    this.variables = this.levelTransforms.flatMap((t) => [...t.variables]);
+    this.variables = this.levels.flatMap((t) => [...t.variables]);
     this.parameterNames = this.variables.map((v) => {
       if (!v.name.startsWith(scope)) throw new Error(`flow model: variable "${v.name}" lies outside the model's scope "${scope}"`);
       return v.name.slice(scope.length);
@@ -175,7 +175,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
         record.variance.push(tf.moments(output.y).variance);
         if (this.acts.includes(transform as ActivationLayer)) record.activationOutputs.push(output.y);
       };
-      this.levelTransforms.forEach((level, l) => {
+      this.levels.forEach((level, l) => {
         const r = level.forward(h, trace ? observe : undefined);
         logdet = tf.add(logdet, r.logdet);
         h = r.y;
@@ -197,26 +197,17 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
     this.checkLatents(latents);
     return tf.tidy(() => {
       let h: Tensor | null = null;
-      for (let l = this.levelTransforms.length - 1; l >= 0; l--) {
+      for (let l = this.levels.length - 1; l >= 0; l--) {
         const z = latents[l]!;
         h = h === null ? z : tf.concat([h, z], z.rank - 1);
-        h = this.levelTransforms[l]!.inverse(h).x;
+        h = this.levels[l]!.inverse(h).x;
       }
       return h!;
     });
   }
 
   logProb(x: Tensor): Tensor {
-    return tf.tidy(() => {
-      const { latents, logdet } = this.forward(x);
-      let total = logdet;
-      for (const z of latents) {
-        const flat = tf.reshape(z, [z.shape[0]!, -1]);
-        const d = flat.shape[1]!;
-        total = tf.add(total, tf.sub(tf.mul(tf.sum(tf.square(flat), 1), -0.5), 0.5 * d * LOG_2PI));
-      }
-      return total;
-    });
+    return tf.tidy(() => logLikelihood(this.forward(x)));
   }
 
   sampleLatents(n: number, temperature: number, seed: number): Tensor[] {
@@ -246,7 +237,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   }
 
   dispose(): void {
-    for (const level of this.levelTransforms) level.dispose();
+    for (const level of this.levels) level.dispose();
   }
 
   private checkInput(x: Tensor): void {

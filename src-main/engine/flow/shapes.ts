@@ -5,6 +5,7 @@
  * level's whole output is its latent). Vector inputs [d] are one "pixel" with d channels.
  */
 import { type ModelConfig, checkModelShape } from '../../../src-shared/config';
+import { lossUnit } from '../../../src-shared/lossUnit';
 
 export interface BlockPlan {
   /** 0-based. */
@@ -32,7 +33,7 @@ export interface ModelPlan {
 
 export function planModel(config: ModelConfig): ModelPlan {
   const problems = checkModelShape(config);
-  if (config.inputShape.length === 1 && problems.length === 0) {
+  if (lossUnit(config) === 'nats' && problems.length === 0) {
     // checkModelShape does not follow the splits of vector models.
     let d = config.inputShape[0]!;
     for (let level = 0; level < config.levels - 1; level++) {

@@ -5,11 +5,11 @@
  * `progress` events and each skipped file a `log` warning.
  */
 import { createHash } from 'node:crypto';
-import type { CommandResult } from '../../../src-shared/protocol';
+import type { CommandResult, dataCommands } from '../../../src-shared/protocol';
 import { encodePng } from '../../data';
 import { sharedDatasets } from '../../data/openedDatasets';
 import type { OpenedDataset, ProgressUpdate } from '../../data/types';
-import { type EngineContext, type HandlerMap, progressEvent } from '../context';
+import { type EngineContext, type Handlers, progressEvent } from '../context';
 
 /** Warnings sent in one reply at most; the rest are summarised. */
 const MAX_WARNINGS = 200;
@@ -41,7 +41,7 @@ async function toyPoints(dataset: OpenedDataset): Promise<number[]> {
   return [];
 }
 
-export const dataHandlers: HandlerMap = {
+export const dataHandlers: Handlers<keyof typeof dataCommands> = {
   datasetInfo: async ({ data, examples }, ctx) => {
     const dataset = await open(data, ctx);
     const { info } = dataset;

@@ -1,6 +1,8 @@
-/** Every engine command handler, merged from the domain files. */
+/** Every engine command handler, merged from the domain files (HandlerMap is total: none may be missing). */
 import type { HandlerMap } from '../context';
 import { dataHandlers } from './data';
+import { evaluationHandlers } from './evaluation';
+import { experimentHandlers } from './experiments';
 import { sampleHandlers } from './sample';
 import { systemHandlers } from './system';
 import { theoryHandlers } from './theory';
@@ -12,6 +14,8 @@ export const handlers: HandlerMap = {
   ...dataHandlers,
   ...trainHandlers,
   ...sampleHandlers,
+  ...evaluationHandlers,
   ...theoryHandlers,
+  ...experimentHandlers,
   ...toyHandlers,
 };

@@ -1,100 +1,92 @@
-/** Sampling and latent-space commands: temperature sampler and the Fig. 5 latent studio. */
-import type { ImageRef } from '../../../src-shared/protocol';
-import { encodePngGrid } from '../../data';
-import { sharedDatasets } from '../../data/openedDatasets';
-import { loadImageFile } from '../../data/imageFile';
+/**
+ * Sampling and latent-space commands: the temperature sampler and the Fig. 5 latent studio.
+ * Each works in chunks and stops early when a newer request with the same `supersede` key
+ * arrives (see dispatcher.ts); `sample` with `preview` answers the grid's first images only.
+ */
+import { PREVIEW_SAMPLES, type sampleCommands } from '../../../src-shared/protocol';
 import { initBackend } from '../backend';
-import type { HandlerMap } from '../context';
-import type { LoadedRun } from '../runs/runManager';
-import { imageToModelInput, interpolateLatents, perturbLatents, perturbationGrid, sampleImages, toDisplayPixels } from '../runs/inference';
+import type { Handlers } from '../context';
+import { decodeEdited, encodeLatents, interpolateLatents, maxAbsDifference, perturbationGrid, sampleImagesInChunks } from '../runs/inference';
 import { runManager } from '../state';
-import { type Tensor, tf } from '../tf';
+import type { Tensor } from '../tf';
+import { checkpointsOf, eachPng, gridPng, imageShape, loadImage } from './images';
 
-function imageShape(run: LoadedRun): number[] {
-  const shape = run.config.model.inputShape;
-  if (shape.length !== 3) throw new Error(`${run.folder.dir} is a 2-D toy model: use the toy lab instead of image commands`);
-  return shape;
+/** Disposes every tensor, whatever happened. */
+function disposeAll(tensors: readonly (Tensor | null)[]): void {
+  for (const t of tensors) t?.dispose();
 }
 
-async function pngOf(run: LoadedRun, images: Tensor, columns: number) {
-  const pixels = await toDisplayPixels(images, run.config.model.bits);
-  images.dispose();
-  return encodePngGrid(pixels, imageShape(run), columns);
-}
-
-/** Loads the referenced image as a model input [1, h, w, c] at the run's size and bits. */
-async function loadImage(run: LoadedRun, ref: ImageRef): Promise<Tensor> {
-  const shape = imageShape(run);
-  if ('file' in ref) {
-    const pixels = await loadImageFile(ref.file, { size: shape[0]!, channels: shape[2]!, bits: run.config.model.bits });
-    return imageToModelInput(pixels, shape, run.config.model);
-  }
-  const dataset = await sharedDatasets.open(ref.data);
-  const example = await dataset.get(ref.split, ref.index);
-  if (example.shape.join('x') !== shape.join('x')) {
-    throw new Error(`${ref.data} has images of shape ${example.shape.join('×')} but the run expects ${shape.join('×')}`);
-  }
-  return imageToModelInput(example.data as Uint8Array, shape, run.config.model);
-}
-
-export const sampleHandlers: HandlerMap = {
-  sample: async ({ run: ref, n, temperature, seed, columns }) => {
+export const sampleHandlers: Handlers<keyof typeof sampleCommands> = {
+  sample: async ({ run: ref, n, temperature, seed, columns, preview }, ctx) => {
     await initBackend();
+    ctx.throwIfCancelled();
     const run = runManager().load(ref);
     imageShape(run);
-    const grid = await pngOf(run, sampleImages(run.model, n, temperature, seed), columns ?? Math.ceil(Math.sqrt(n)));
-    return { grid, n, temperature, step: run.step };
+    const count = preview ? Math.min(n, PREVIEW_SAMPLES) : n;
+    const started = performance.now();
+    const images = await sampleImagesInChunks(run.model, count, temperature, seed, checkpointsOf(ctx));
+    try {
+      const seconds = (performance.now() - started) / 1000;
+      const grid = await gridPng(run, images, Math.min(columns ?? Math.ceil(Math.sqrt(count)), count));
+      return { grid, n: count, temperature, step: run.step, seconds };
+    } finally {
+      images.dispose();
+    }
   },
-  perturb: async ({ run: ref, image, levels, seed }) => {
+
+  perturb: async ({ run: ref, image, levels, seed }, ctx) => {
+    await initBackend();
+    const run = runManager().load(ref);
+    const between = checkpointsOf(ctx);
+    const x = await loadImage(run, image);
+    const latents = encodeLatents(run.model, x);
+    let reconstruction: Tensor | null = null;
+    let perturbed: Tensor | null = null;
+    try {
+      await between();
+      reconstruction = decodeEdited(run.model, latents, levels.map(() => ({ keep: true, temperature: 0 })), seed);
+      const reconstructionError = await maxAbsDifference(reconstruction, x);
+      await between();
+      perturbed = decodeEdited(run.model, latents, levels, seed);
+      const [original, recon, edited] = await eachPng(run, [x, reconstruction, perturbed]);
+      return { original: original!, reconstruction: recon!, perturbed: edited!, reconstructionError };
+    } finally {
+      disposeAll([x, ...latents, reconstruction, perturbed]);
+    }
+  },
+
+  perturbGrid: async ({ run: ref, image, temperature, seed }, ctx) => {
     await initBackend();
     const run = runManager().load(ref);
     const x = await loadImage(run, image);
+    let grid: Awaited<ReturnType<typeof perturbationGrid>> | null = null;
     try {
-      const keepAll = levels.map(() => ({ keep: true, temperature: 0 }));
-      const reconstruction = perturbLatents(run.model, x, keepAll, seed);
-      const errorT = tf.tidy(() => tf.max(tf.abs(tf.sub(reconstruction, x))));
-      const error = (await errorT.data())[0]!;
-      errorT.dispose();
-      const perturbed = perturbLatents(run.model, x, levels, seed);
+      grid = await perturbationGrid(run.model, x, temperature, seed, checkpointsOf(ctx));
+      const [original, reconstruction] = await eachPng(run, [x, grid.reconstruction]);
       return {
-        original: await pngOf(run, tf.clone(x), 1),
-        reconstruction: await pngOf(run, reconstruction, 1),
-        perturbed: await pngOf(run, perturbed, 1),
-        reconstructionError: error,
+        original: original!,
+        reconstruction: reconstruction!,
+        reconstructionError: await maxAbsDifference(grid.reconstruction, x),
+        keepFirst: await eachPng(run, grid.keepFirst),
+        resampleFirst: await eachPng(run, grid.resampleFirst),
       };
     } finally {
-      x.dispose();
+      disposeAll([x, ...(grid ? [grid.reconstruction, ...grid.keepFirst, ...grid.resampleFirst] : [])]);
     }
   },
-  perturbGrid: async ({ run: ref, image, temperature, seed }) => {
+
+  interpolate: async ({ run: ref, a, b, steps }, ctx) => {
     await initBackend();
     const run = runManager().load(ref);
-    const x = await loadImage(run, image);
+    const inputs: Tensor[] = [];
+    let frames: Tensor[] = [];
     try {
-      const { keepFirst, resampleFirst } = perturbationGrid(run.model, x, temperature, seed);
-      const split = async (images: Tensor) => {
-        const pixels = await toDisplayPixels(images, run.config.model.bits);
-        images.dispose();
-        return Promise.all(pixels.map((p) => encodePngGrid([p], imageShape(run), 1)));
-      };
-      return { original: await pngOf(run, tf.clone(x), 1), keepFirst: await split(keepFirst), resampleFirst: await split(resampleFirst) };
+      inputs.push(await loadImage(run, a));
+      inputs.push(await loadImage(run, b));
+      frames = await interpolateLatents(run.model, inputs[0]!, inputs[1]!, steps, checkpointsOf(ctx));
+      return { frames: await eachPng(run, frames) };
     } finally {
-      x.dispose();
-    }
-  },
-  interpolate: async ({ run: ref, a, b, steps }) => {
-    await initBackend();
-    const run = runManager().load(ref);
-    const xa = await loadImage(run, a);
-    const xb = await loadImage(run, b);
-    try {
-      const frames = interpolateLatents(run.model, xa, xb, steps);
-      const pixels = await toDisplayPixels(frames, run.config.model.bits);
-      frames.dispose();
-      return { frames: await Promise.all(pixels.map((p) => encodePngGrid([p], imageShape(run), 1))) };
-    } finally {
-      xa.dispose();
-      xb.dispose();
+      disposeAll([...inputs, ...frames]);
     }
   },
 };

@@ -4,28 +4,32 @@
  * at a few test examples).
  */
 import { createHash } from 'node:crypto';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { sharedDatasets } from '../../data/openedDatasets';
 import { initBackend } from '../backend';
-import { type HandlerMap, progressEvent } from '../context';
+import type { theoryCommands } from '../../../src-shared/protocol';
+import { type Handlers, progressEvent } from '../context';
 import { runManager } from '../state';
 import type { Tensor } from '../tf';
 import { lipschitzPerBlock } from '../theory/blockLipschitz';
 import { runBounds } from '../experiments/runBounds';
-import { batchToInput, isToyModel } from '../train/objective';
+import { batchToInput } from '../train/objective';
 import { deriveSeed } from '../train/seeds';
 
 /** Examples the Lipschitz estimates are taken at (the largest over them is reported). */
 const LIPSCHITZ_IMAGES = 4;
 const LIPSCHITZ_POINTS = 256;
 
-export const theoryHandlers: HandlerMap = {
-  bounds: async ({ data, split, limit, heldOut }, ctx) => {
+export const theoryHandlers: Handlers<keyof typeof theoryCommands> = {
+  bounds: async ({ data, split, limit, heldOut, method }, ctx) => {
     const taskId = `bounds:${createHash('sha1').update(`${data}\n${split}`).digest('hex').slice(0, 12)}`;
     const report = await runBounds({
       data,
       split,
       ...(limit !== undefined ? { limit } : {}),
       heldOut,
+      method,
+      signal: ctx.signal,
       onProgress: (update) => ctx.emit('progress', progressEvent(update, taskId)),
       onWarning: (message) => ctx.log('warn', 'theory', message),
     });
@@ -35,7 +39,17 @@ export const theoryHandlers: HandlerMap = {
       `bounds of ${data} (${split}): PPCA ${report.detail.ppcaBpd.toFixed(4)} (${report.detail.ppcaMethod}), ` +
         `QLF ${report.detail.qlfBpd.toFixed(4)} bits/dim over ${report.bounds.count} examples in ${report.seconds.toFixed(1)} s`,
     );
-    return report.bounds;
+    const { detail } = report;
+    return {
+      ...report.bounds,
+      detail: {
+        ppcaMethod: detail.ppcaMethod,
+        stationaryPpcaBpd: detail.stationaryPpcaBpd,
+        qlfLiteralBpd: detail.qlfLiteralBpd,
+        backend: report.backend,
+        seconds: report.seconds,
+      },
+    };
   },
 
   lipschitz: async ({ run: ref, iterations }, ctx) => {
@@ -44,7 +58,7 @@ export const theoryHandlers: HandlerMap = {
     const blocks = run.model.blocks;
     if (!blocks || blocks.length === 0) throw new Error(`the model of ${run.folder.dir} does not expose its blocks`);
     const dataset = await sharedDatasets.open(run.config.data);
-    const n = Math.min(isToyModel(run.config.model) ? LIPSCHITZ_POINTS : LIPSCHITZ_IMAGES, dataset.info.testCount);
+    const n = Math.min(lossUnit(run.config.model) === 'nats' ? LIPSCHITZ_POINTS : LIPSCHITZ_IMAGES, dataset.info.testCount);
     if (n < 1) throw new Error(`${run.config.data} has no test examples to probe the blocks at`);
     let x: Tensor | null = null;
     for await (const batch of dataset.batches('test', { batchSize: n, seed: 0, shuffle: false, epochs: 1, limit: n })) {

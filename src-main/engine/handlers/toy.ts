@@ -1,24 +1,27 @@
 /** Toy-lab commands (Fig. 3 / 7): density heat map and the data after every block. */
 import { sharedDatasets } from '../../data/openedDatasets';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { initBackend } from '../backend';
-import type { HandlerMap } from '../context';
+import type { toyCommands } from '../../../src-shared/protocol';
+import type { Handlers } from '../context';
 import type { LoadedRun } from '../runs/runManager';
 import { densityGrid, pointsThroughBlocks } from '../runs/inference';
 import { runManager } from '../state';
 import { tf } from '../tf';
+import { checkpointsOf } from './images';
 
 function requireToy(run: LoadedRun): void {
-  if (run.config.model.inputShape.length !== 1 || run.config.model.inputShape[0] !== 2) {
+  if (lossUnit(run.config.model) !== 'nats' || run.config.model.inputShape[0] !== 2) {
     throw new Error(`${run.folder.dir} is not a 2-D toy model (input shape ${run.config.model.inputShape.join('×')})`);
   }
 }
 
-export const toyHandlers: HandlerMap = {
-  toyDensity: async ({ run: ref, resolution, extent }) => {
+export const toyHandlers: Handlers<keyof typeof toyCommands> = {
+  toyDensity: async ({ run: ref, resolution, extent }, ctx) => {
     await initBackend();
     const run = runManager().load(ref);
     requireToy(run);
-    return { resolution, extent, logDensity: await densityGrid(run.model, resolution, extent) };
+    return { resolution, extent, logDensity: await densityGrid(run.model, resolution, extent, checkpointsOf(ctx)) };
   },
   toyLayers: async ({ run: ref, n }) => {
     await initBackend();

@@ -4,6 +4,7 @@
  * engine process; the protocol handlers are thin wrappers around it.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { join, resolve } from 'node:path';
 import { type PresetName, type RunConfig, type RunOverrides, resolveRunConfig } from '../../../src-shared/config';
 import type { LayerDescriptor, MetricsRecord, RunRef, RunSummary } from '../../../src-shared/protocol';
@@ -229,7 +230,7 @@ export function checkDataMatchesModel(dataset: Dataset, config: RunConfig): void
   if (want !== got) {
     throw new Error(`${config.data} has examples of shape ${got} but preset ${config.preset} expects ${want}; pick a matching preset or override model.inputShape`);
   }
-  if (config.model.inputShape.length === 3 && dataset.info.bits !== config.model.bits) {
+  if (lossUnit(config.model) === 'bpd' && dataset.info.bits !== config.model.bits) {
     throw new Error(`${config.data} delivers ${dataset.info.bits}-bit data but the model is configured for ${config.model.bits} bits; set bits in the data spec (?bits=${config.model.bits}) or in the model`);
   }
 }

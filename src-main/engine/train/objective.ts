@@ -5,19 +5,18 @@
  * Plus the Sec. 6.2 L2 transport cost on f_act's outputs when configured.
  */
 import type { ModelConfig } from '../../../src-shared/config';
+import { sumAll } from '../ops/sum';
+import { logLikelihood } from '../flow/prior';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import type { Batch } from '../../data/types';
 import type { FlowModel, LayerTrace } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import { bitsPerDim, dequantizeTensor } from '../flow/units';
 
-export function isToyModel(model: ModelConfig): boolean {
-  return model.inputShape.length === 1;
-}
-
 /** The batch as a model-input tensor; images are dequantised with noise drawn from `seed`. */
 export function batchToInput(batch: Batch, model: ModelConfig, seed: number): Tensor {
   const shape = [batch.n, ...batch.shape];
-  if (isToyModel(model)) return tf.tensor(batch.data as Float32Array, shape, 'float32');
+  if (lossUnit(model) === 'nats') return tf.tensor(batch.data as Float32Array, shape, 'float32');
   return tf.tidy(() => dequantizeTensor(tf.tensor(batch.data, shape, 'float32'), model.bits, seed));
 }
 
@@ -30,28 +29,18 @@ export function perExampleLoss(model: FlowModel, config: ModelConfig, x: Tensor,
 
 /** Per-example loss ([batch]) from the latents and the total log-det of a forward pass. */
 export function lossFromEncoding(config: ModelConfig, dims: number, latents: Tensor[], logdet: Tensor): Tensor {
-  const logProb = tf.add(sumStandardNormalLogProb(latents), logdet);
-  return isToyModel(config) ? tf.neg(logProb) : bitsPerDim(logProb, dims, config.bits);
+  const logProb = logLikelihood({ latents, logdet });
+  return lossUnit(config) === 'nats' ? tf.neg(logProb) : bitsPerDim(logProb, dims, config.bits);
 }
 
 /** L2 transport cost (Sec. 6.2): mean squared output of every f_act layer. */
 export function transportCost(trace: LayerTrace): Tensor {
   if (trace.activationOutputs.length === 0) return tf.scalar(0);
   const terms = trace.activationOutputs.map(transportTerm);
-  return tf.div(tf.addN(terms), terms.length);
+  return tf.div(sumAll(terms), terms.length);
 }
 
 /** One f_act layer's term of the transport cost (the cost is their mean over the act layers). */
 export function transportTerm(activationOutput: Tensor): Tensor {
   return tf.mean(tf.square(activationOutput));
-}
-
-/** Σ over levels of log N(z; 0, I) per example. */
-export function sumStandardNormalLogProb(latents: Tensor[]): Tensor {
-  const perLevel = latents.map((z) => {
-    const flat = tf.reshape(z, [z.shape[0]!, -1]);
-    const d = flat.shape[1]!;
-    return tf.sub(tf.mul(tf.sum(tf.square(flat), 1), -0.5), 0.5 * d * Math.log(2 * Math.PI));
-  });
-  return perLevel.length === 1 ? perLevel[0]! : tf.addN(perLevel);
 }

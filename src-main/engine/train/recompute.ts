@@ -25,18 +25,19 @@ import type { ModelConfig } from '../../../src-shared/config';
 import type { CompositeTransform } from '../flow/composite';
 import type { ModelPlan } from '../flow/shapes';
 import type { Bijection, FlowModel, ForwardObserver, Transform } from '../flow/types';
+import { sumAll } from '../ops/sum';
 import { type Tensor, tf } from '../tf';
 import { lossFromEncoding, transportTerm } from './objective';
 
 /** A flow whose levels and splits the recomputation can walk (the multi-scale model). */
 export interface RecomputableFlow extends FlowModel {
   readonly plan: ModelPlan;
-  readonly levelTransforms: readonly CompositeTransform[];
+  readonly levels: readonly CompositeTransform[];
 }
 
 export function isRecomputable(model: FlowModel): model is RecomputableFlow {
   const m = model as Partial<RecomputableFlow>;
-  return Array.isArray(m.levelTransforms) && m.plan !== undefined;
+  return Array.isArray(m.levels) && m.plan !== undefined;
 }
 
 export interface RecomputeOptions {
@@ -116,7 +117,7 @@ function blockVjp(
       const stats = emptyStats();
       const r = block.forward(x, blockObserver(stats, transportWeight > 0, false));
       let j = tf.add(tf.sum(tf.mul(r.y, gy)), tf.sum(tf.mul(r.logdet, gLogdet)));
-      if (stats.transport.length > 0) j = tf.add(j, tf.mul(tf.addN(stats.transport), transportWeight));
+      if (stats.transport.length > 0) j = tf.add(j, tf.mul(sumAll(stats.transport), transportWeight));
       return j as tf.Scalar;
     },
     xs,
@@ -160,7 +161,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
     const layerVariance: Tensor[] = [];
     let logdet: Tensor = tf.zeros([x.shape[0]!]);
     let h = x;
-    model.levelTransforms.forEach((level, l) => {
+    model.levels.forEach((level, l) => {
       stored.push([]);
       for (const block of level.parts) {
         if (measureDrift) stored[l]!.push(h);
@@ -194,12 +195,12 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
     const gLatents = seed.grads.slice(0, -1);
     const gLogdet = seed.grads[seed.grads.length - 1]!;
     let loss: tf.Scalar = seed.value as tf.Scalar;
-    if (transport.length > 0) loss = tf.add(loss, tf.mul(tf.addN(transport), transportWeight));
+    if (transport.length > 0) loss = tf.add(loss, tf.mul(sumAll(transport), transportWeight));
 
     // ---- Backward, block by block from the last: recompute each input, then one block's VJP.
     const grads: Record<string, Tensor> = {};
     const drift: Tensor[] = [];
-    const last = model.levelTransforms.length - 1;
+    const last = model.levels.length - 1;
     let y: Tensor = tf.clone(latents[last]!);
     let gy: Tensor = gLatents[last]!;
     for (let l = last; l >= 0; l--) {
@@ -212,7 +213,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
         y = yOut;
         gy = gOut;
       }
-      const blocks = model.levelTransforms[l]!.parts;
+      const blocks = model.levels[l]!.parts;
       for (let b = blocks.length - 1; b >= 0; b--) {
         const block = blocks[b]!;
         const inv = block.inverse(y);

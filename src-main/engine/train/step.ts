@@ -11,6 +11,7 @@
  * never reaches the weights or the optimiser state, and nothing waits for the host in between.
  */
 import { type MemoryMode, type ModelConfig, defaultMemoryMode } from '../../../src-shared/config';
+import { sumAll } from '../ops/sum';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
@@ -69,7 +70,7 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
       held.push(slopes);
     }
     packed = tf.tidy(() => {
-      const gradNorm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+      const gradNorm = tf.sqrt(sumAll(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const finite = isFiniteScalar(tf.add(value, gradNorm));
       const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1])];
       if (diagnostics) parts.push(diagnostics);

@@ -8,6 +8,8 @@
  * after every step, so protocol requests (sampling, diagnostics) are answered while it trains.
  */
 import { type RunConfig, memoryModeOf } from '../../../src-shared/config';
+import { roundTrip } from '../flow/roundTrip';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
 import type { Batch, Dataset, ProgressUpdate, StreamPosition } from '../../data/types';
 import type { FlowModel } from '../flow/types';
@@ -15,7 +17,7 @@ import { type Tensor, tf } from '../tf';
 import { Adamax } from './adamax';
 import { assignVariables, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluate } from './evaluate';
-import { batchToInput, isToyModel } from './objective';
+import { batchToInput } from './objective';
 import { RunFolder } from './runFolder';
 import { type LogdetHistoryPoint, detectLogdetBlowup } from '../theory/blowup';
 import { learningRateAt } from './schedule';
@@ -284,7 +286,7 @@ export class Trainer {
     if (!batch) return 0;
     const error = tf.tidy(() => {
       const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'eval'));
-      return tf.max(tf.abs(tf.sub(this.model.inverse(this.model.forward(x).latents), x)));
+      return roundTrip(this.model, x).error;
     });
     const value = (await error.data())[0]!;
     error.dispose();
@@ -309,7 +311,7 @@ export class Trainer {
     const warning = detectLogdetBlowup(
       this.logdetHistory,
       this.model.layers.map((l) => l.name),
-      isToyModel(this.config.model) ? {} : { dims: this.model.dims },
+      lossUnit(this.config.model) === 'nats' ? {} : { dims: this.model.dims },
     );
     if (!warning || record.step - this.lastBlowupStep < 40 * this.config.train.diagnosticsEvery) return null;
     this.lastBlowupStep = record.step;
@@ -365,11 +367,11 @@ export class Trainer {
   }
 
   private trainKey(): 'trainBpd' | 'trainNll' {
-    return isToyModel(this.config.model) ? 'trainNll' : 'trainBpd';
+    return lossUnit(this.config.model) === 'nats' ? 'trainNll' : 'trainBpd';
   }
 
   private testKey(): 'testBpd' | 'testNll' {
-    return isToyModel(this.config.model) ? 'testNll' : 'testBpd';
+    return lossUnit(this.config.model) === 'nats' ? 'testNll' : 'testBpd';
   }
 
   private result(finalTest: number): TrainSummary {

@@ -5,6 +5,7 @@
  * re-opens it, so the charts come back and the `metrics` stream carries on.
  */
 import { defineStore } from 'pinia';
+import { lossUnit } from '../../../src-shared/lossUnit';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import type { PresetName, RunConfig, RunOverrides } from '../../../src-shared/config';
 import {
@@ -41,10 +42,6 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 export function isLive(state: RunState): boolean {
   return LIVE_STATES.includes(state);
-}
-
-export function isToyConfig(config: RunConfig): boolean {
-  return config.model.inputShape.length === 1;
 }
 
 /**
@@ -106,7 +103,7 @@ export const useRunsStore = defineStore('runs', () => {
   const continueError = ref<string | null>(null);
 
   /** Metrics that arrive while openRun/startTraining is in flight, replayed after it answers. */
-  let buffered: { runId: string; record: MetricsRecord }[] | null = null;
+  let buffered: EventPayload<'metrics'>[] | null = null;
 
   const commitLatest = throttle(() => {
     latest.value = newestValues(history.records);
@@ -114,7 +111,7 @@ export const useRunsStore = defineStore('runs', () => {
   }, PROGRESS_INTERVAL_MS);
 
   const summary = computed(() => current.value?.summary ?? null);
-  const isToy = computed(() => (current.value ? isToyConfig(current.value.config) : false));
+  const isToy = computed(() => (current.value ? lossUnit(current.value.config.model) === 'nats' : false));
   const live = computed(() => (summary.value ? isLive(summary.value.state) : false));
   /** The reference commands such as `sample` take: the live model by id, else the folder. */
   const runRef = computed<RunRef | null>(() => {
@@ -136,7 +133,7 @@ export const useRunsStore = defineStore('runs', () => {
   function setCurrent(run: OpenRun, records: readonly MetricsRecord[]): void {
     current.value = run;
     history.replace(records);
-    const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).map((b) => b.record);
+    const replay = (buffered ?? []).filter((b) => b.runId === run.summary.runId).flatMap((b) => b.records);
     buffered = null;
     history.append(replay);
     commitLatest.cancel();
@@ -147,13 +144,14 @@ export const useRunsStore = defineStore('runs', () => {
     upsert(run.summary);
   }
 
-  function onMetrics({ runId, record }: EventPayload<'metrics'>): void {
+  /** The engine batches records (every record since its previous event, in order). */
+  function onMetrics(payload: EventPayload<'metrics'>): void {
     if (buffered) {
-      buffered.push({ runId, record });
+      buffered.push(payload);
       return;
     }
-    if (current.value?.summary.runId !== runId) return;
-    history.append([record]);
+    if (current.value?.summary.runId !== payload.runId) return;
+    history.append(payload.records);
     commitLatest();
   }
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { PngSchema } from '../common';
 
-export const DatasetInfoSchema = z
+const DatasetInfoSchema = z
   .object({
     name: z.string(),
     spec: z.string(),

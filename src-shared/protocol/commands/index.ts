@@ -1,6 +1,8 @@
 /** The whole command map: each domain file owns its commands. */
 import type { z } from 'zod';
 import { dataCommands } from './data';
+import { evaluationCommands } from './evaluation';
+import { experimentCommands } from './experiments';
 import { sampleCommands } from './sample';
 import { systemCommands } from './system';
 import { theoryCommands } from './theory';
@@ -12,11 +14,13 @@ export const commands = {
   ...dataCommands,
   ...trainCommands,
   ...sampleCommands,
+  ...evaluationCommands,
   ...theoryCommands,
+  ...experimentCommands,
   ...toyCommands,
 } as const;
 
-export type Commands = typeof commands;
+type Commands = typeof commands;
 export type CommandName = keyof Commands;
 /** Arguments as the caller writes them (defaults may be omitted). */
 export type CommandArgsIn<C extends CommandName> = z.input<Commands[C]['args']>;
@@ -25,7 +29,7 @@ export type CommandArgs<C extends CommandName> = z.output<Commands[C]['args']>;
 export type CommandResult<C extends CommandName> = z.output<Commands[C]['result']>;
 
 /** Commands the host answers itself; every other command goes to the engine process. */
-export const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
+const HOST_COMMANDS = ['getHostInfo', 'restartEngine', 'pickPath'] as const satisfies readonly CommandName[];
 export type HostCommandName = (typeof HOST_COMMANDS)[number];
 export type EngineCommandName = Exclude<CommandName, HostCommandName>;
 
@@ -43,7 +47,9 @@ export * from './system';
 export * from './data';
 export * from './train';
 export * from './sample';
+export * from './evaluation';
 export * from './theory';
+export * from './experiments';
 export * from './toy';
 
 // Compile-time check that the preload's plain name list matches the schemas exactly.

@@ -1,8 +1,21 @@
 /** System commands: liveness and which tfjs backend the engine runs on. */
 import { z } from 'zod';
 
-export const BackendNameSchema = z.enum(['tensorflow', 'wasm', 'cpu']);
+export const BackendNameSchema = z.enum(['tensorflow', 'webgpu', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendNameSchema>;
+
+/** The GPU adapter a WebGPU backend runs on, as the driver names it. */
+export const AdapterInfoSchema = z
+  .object({
+    vendor: z.string(),
+    architecture: z.string(),
+    device: z.string(),
+    description: z.string(),
+    /** A software rasteriser (llvmpipe, SwiftShader...): runs on the CPU, slower than wasm. */
+    software: z.boolean(),
+  })
+  .strict();
+export type AdapterInfo = z.infer<typeof AdapterInfoSchema>;
 
 export const BackendInfoSchema = z
   .object({
@@ -15,9 +28,11 @@ export const BackendInfoSchema = z
     /** Every backend tried before it, and why it was skipped. */
     skipped: z.array(z.object({ name: z.string(), reason: z.string() }).strict()),
     tfjsVersion: z.string(),
-    /** Whether the device is a GPU (tfjs-node-gpu with CUDA). */
+    /** Whether the device is a GPU (tfjs-node-gpu with CUDA, or webgpu on a hardware adapter). */
     gpu: z.boolean(),
-    /** wasm only: SIMD and thread support. */
+    /** webgpu only: the adapter. */
+    adapter: AdapterInfoSchema.optional(),
+    /** wasm only: SIMD, and the threads XNNPACK runs (FLOWSTUDIO_THREADS, default every core). */
     simd: z.boolean().optional(),
     threads: z.number().int().optional(),
     numTensors: z.number().int(),
@@ -25,6 +40,22 @@ export const BackendInfoSchema = z
   })
   .strict();
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
+/** One line for people: the device behind the backend (the CLI's first line, the UI header). */
+export function describeDevice(info: Pick<BackendInfo, 'gpu' | 'adapter' | 'threads' | 'simd'>): string {
+  const a = info.adapter;
+  if (a) {
+    const name = [a.vendor, a.architecture].filter((s) => s !== '').join(' ');
+    return `${a.software ? 'software GPU' : 'GPU'}: ${a.description || a.device || 'unnamed adapter'}${name ? ` (${name})` : ''}`;
+  }
+  if (info.threads !== undefined) return `CPU, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.simd ? ', SIMD' : ''}`;
+  return info.gpu ? 'GPU' : 'CPU';
+}
+
+/** One line naming the backend, its device and why it was chosen (the CLI's first line). */
+export function backendSummary(info: Pick<BackendInfo, 'active' | 'package' | 'reason' | 'gpu' | 'adapter' | 'threads' | 'simd'>): string {
+  return `${info.active} on ${describeDevice(info)} (${info.package}; ${info.reason})`;
+}
 
 export const HostInfoSchema = z
   .object({
@@ -37,6 +68,35 @@ export const HostInfoSchema = z
   .strict();
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
+/** How many requests of one command the engine started, and how each ended. */
+const CommandStatsSchema = z
+  .object({
+    started: z.number().int().min(0),
+    completed: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    /** Superseded by a newer request with the same `supersede` key. */
+    cancelled: z.number().int().min(0),
+  })
+  .strict();
+export type CommandStats = z.infer<typeof CommandStatsSchema>;
+
+const RequestStatsSchema = z.object({ commands: z.record(z.string(), CommandStatsSchema) }).strict();
+export type RequestStats = z.infer<typeof RequestStatsSchema>;
+/** Liveness of the engine: the fuzz test and a UI watchdog ask this while other work runs. */
+export const HealthSchema = z
+  .object({
+    pid: z.number().int(),
+    uptimeMs: z.number().min(0),
+    /** The backend in use, or null while none has been initialised yet. */
+    backend: z.object({ active: BackendNameSchema, reason: z.string() }).strict().nullable(),
+    /** How late the engine's event loop ran since the previous health call (mean and worst). */
+    eventLoopLagMs: z.object({ mean: z.number().min(0), max: z.number().min(0) }).strict(),
+    /** Other requests the host has sent to the engine and not had answered; null when not asked through a host. */
+    pendingRequests: z.number().int().min(0).nullable(),
+  })
+  .strict();
+export type Health = z.infer<typeof HealthSchema>;
+
 export const systemCommands = {
   ping: {
     args: z.object({ nonce: z.string().max(256) }).strict(),
@@ -45,6 +105,16 @@ export const systemCommands = {
   getBackendInfo: {
     args: z.object({}).strict(),
     result: BackendInfoSchema,
+  },
+  /** Debug: the engine's per-command request counters since it started. */
+  requestStats: {
+    args: z.object({}).strict(),
+    result: RequestStatsSchema,
+  },
+  /** Liveness: pid, uptime, backend, event-loop lag (the host adds its pending requests). */
+  health: {
+    args: z.object({}).strict(),
+    result: HealthSchema,
   },
   /** Answered by the host, not the engine. */
   getHostInfo: {

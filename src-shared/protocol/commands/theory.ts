@@ -14,6 +14,19 @@ export const BoundsSchema = z
     split: z.enum(['train', 'test']),
     dims: z.number().int(),
     count: z.number().int(),
+    /** Secondary estimates and how the figures were computed (the CLI prints them). */
+    detail: z
+      .object({
+        ppcaMethod: z.enum(['exact', 'stationary']),
+        /** The stationary (DFT) PPCA, an upper bound of the exact one. */
+        stationaryPpcaBpd: z.number(),
+        /** Eq. 6 with the literal S = x xT + I/12 (vacuous, see docs/theory.md). */
+        qlfLiteralBpd: z.number(),
+        backend: z.string(),
+        seconds: z.number().min(0),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Bounds = z.infer<typeof BoundsSchema>;
@@ -28,6 +41,8 @@ export const theoryCommands = {
         limit: z.number().int().min(1).optional(),
         /** Also fit on train and evaluate on test (`heldOutPpcaBpd`; test split only). */
         heldOut: z.boolean().default(false),
+        /** PPCA method: exact (eigendecomposition, d ≤ 3072 by default) or stationary (DFT). */
+        method: z.enum(['auto', 'exact', 'stationary']).default('auto'),
       })
       .strict(),
     result: BoundsSchema,

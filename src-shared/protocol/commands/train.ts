@@ -1,19 +1,20 @@
 /** Training commands: start, control and inspect runs. */
 import { z } from 'zod';
 import { PathSchema, RunRefSchema } from '../common';
-import { PresetNameSchema, RunConfigSchema, RunOverridesSchema } from '../../config';
+import { PresetNameSchema, RunConfigSchema, RunOverridesSchema, TrainConfigSchema } from '../../config';
 
-export const RunStateSchema = z.enum(['starting', 'running', 'paused', 'stopping', 'stopped', 'finished', 'failed']);
+const RunStateSchema = z.enum(['starting', 'running', 'paused', 'stopping', 'stopped', 'finished', 'failed']);
 export type RunState = z.infer<typeof RunStateSchema>;
 
 /** One layer of the flow as the diagnostics name it. */
-export const LayerDescriptorSchema = z
+const LayerDescriptorSchema = z
   .object({
     /** Stable name, e.g. `L1.B2.act`. */
     name: z.string(),
     level: z.number().int().min(0),
     block: z.number().int().min(0),
-    kind: z.enum(['conv', 'aff', 'squash', 'act', 'split', 'other']),
+    /** f_conv, f_aff, the Sec. 6.2 squash, f_act. */
+    kind: z.enum(['conv', 'aff', 'squash', 'act']),
   })
   .strict();
 export type LayerDescriptor = z.infer<typeof LayerDescriptorSchema>;
@@ -63,6 +64,22 @@ export const RunSummarySchema = z
   .strict();
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
+/** What a training run achieved, once it has ended (`waitForRun`). */
+const TrainOutcomeSchema = z
+  .object({
+    steps: z.number().int().min(0),
+    /** Training images (or points) per second, steps only (evaluation excluded). */
+    imagesPerSecond: z.number().min(0),
+    /** bits/dim for images, nats for 2-D toys. */
+    unit: z.enum(['bpd', 'nats']),
+    initialTest: z.number().nullable(),
+    finalTest: z.number().nullable(),
+    finalTrain: z.number().nullable(),
+  })
+  .strict();
+
+const StartedRunSchema = z.object({ run: RunSummarySchema, layers: z.array(LayerDescriptorSchema), config: RunConfigSchema }).strict();
+
 export const trainCommands = {
   startTraining: {
     args: z
@@ -71,11 +88,38 @@ export const trainCommands = {
         overrides: RunOverridesSchema.default({}),
         /** Run folder; a fresh one under `runs/` when absent. */
         runDir: PathSchema.optional(),
-        /** Continue the run in `runDir` from its last checkpoint. */
+        /**
+         * Continue the run in `runDir` from its last checkpoint, as `resumeTraining` does, with
+         * `preset` and `overrides` checked against its config.json (`train.steps` may extend).
+         */
         resume: z.boolean().default(false),
       })
       .strict(),
-    result: z.object({ run: RunSummarySchema, layers: z.array(LayerDescriptorSchema), config: RunConfigSchema }).strict(),
+    result: StartedRunSchema,
+  },
+  /**
+   * Continues a run from its folder: everything comes from its config.json, and training
+   * restarts exactly from the last checkpoint. `steps` sets the run's total length (to extend a
+   * finished run). `expected` holds settings the caller believes the run has (CLI flags): any
+   * that differ from config.json make the command fail, naming each difference.
+   */
+  resumeTraining: {
+    args: z
+      .object({
+        runDir: PathSchema,
+        steps: TrainConfigSchema.shape.steps.optional(),
+        preset: PresetNameSchema.optional(),
+        expected: RunOverridesSchema.optional(),
+      })
+      .strict(),
+    result: StartedRunSchema,
+  },
+  /** Answers when a run of this engine has ended: its final summary and, unless it failed, its outcome. */
+  waitForRun: {
+    args: z.object({ runId: z.string().min(1).max(128) }).strict(),
+    result: z
+      .object({ run: RunSummarySchema, outcome: TrainOutcomeSchema.nullable(), message: z.string().max(16_384).optional() })
+      .strict(),
   },
   controlTraining: {
     args: z.object({ runId: z.string().min(1).max(128), action: z.enum(['pause', 'resume', 'stop']) }).strict(),

@@ -123,7 +123,7 @@ export class FakeEngine {
       sample: ({ n, temperature, seed, run }) => {
         const r = this.resolve(run);
         const side = Math.ceil(Math.sqrt(n));
-        return { grid: patternPng(side * 8, side * 8, temperature, seed, r.summary.step / 1000), n, temperature, step: r.summary.step };
+        return { grid: patternPng(side * 8, side * 8, temperature, seed, r.summary.step / 1000), n, temperature, step: r.summary.step, seconds: 0 };
       },
       perturb: ({ image, levels, seed }) => {
         const idx = 'index' in image ? image.index : image.file.length;
@@ -140,7 +140,7 @@ export class FakeEngine {
         const idx = 'index' in image ? image.index : 0;
         const row = (first: number): ReturnType<typeof patternPng>[] =>
           Array.from({ length: levels }, (_, k) => patternPng(16, 16, idx, first + k * temperature, seed % 5));
-        return { original: patternPng(16, 16, idx), keepFirst: row(0.1), resampleFirst: row(1.7) };
+        return { original: patternPng(16, 16, idx), reconstruction: patternPng(16, 16, idx), reconstructionError: 1e-5, keepFirst: row(0.1), resampleFirst: row(1.7) };
       },
       interpolate: ({ steps }) => ({ frames: Array.from({ length: steps }, (_, i) => patternPng(16, 16, i / steps)) }),
       bounds: ({ data, split }) => {
@@ -209,7 +209,7 @@ export class FakeEngine {
       const step = run.summary.step + 1;
       const record = this.record(run, step);
       run.summary = { ...run.summary, step };
-      this.bridge.emit('metrics', { runId, record });
+      this.bridge.emit('metrics', { runId, records: [record] });
       if (step >= run.summary.totalSteps) {
         this.setState(run, 'finished');
         return;

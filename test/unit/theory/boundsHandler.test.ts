@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EventName, type EventPayload, commands, events } from '../../../src-shared/protocol';
-import type { EngineContext } from '../../../src-main/engine/context';
+import { type EngineContext, standaloneContext } from '../../../src-main/engine/context';
 import { theoryHandlers } from '../../../src-main/engine/handlers/theory';
 import { arraySource, computeBounds } from '../../../src-main/engine/theory/bounds';
 import { rng } from './helpers/reference64';
@@ -45,6 +45,7 @@ describe('bounds handler', () => {
 
     const emitted: { event: EventName; payload: unknown }[] = [];
     const ctx: EngineContext = {
+      ...standaloneContext(),
       emit<E extends EventName>(event: E, payload: EventPayload<E>) {
         emitted.push({ event, payload });
       },

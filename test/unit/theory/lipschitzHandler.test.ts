@@ -11,7 +11,7 @@ import { resolveRunConfig } from '../../../src-shared/config';
 import { commands } from '../../../src-shared/protocol';
 import { openDataset } from '../../../src-main/data';
 import { initBackend } from '../../../src-main/engine/backend';
-import type { EngineContext } from '../../../src-main/engine/context';
+import { type EngineContext, standaloneContext } from '../../../src-main/engine/context';
 import { createFlowModel } from '../../../src-main/engine/flow/model';
 import { theoryHandlers } from '../../../src-main/engine/handlers/theory';
 import { type Tensor, tf } from '../../../src-main/engine/tf';
@@ -46,7 +46,7 @@ describe('lipschitz handler', () => {
     await saveCheckpoint(folder.checkpointsDir, { step: 10, optimizerIterations: 10, position: { epoch: 0, offset: 0 }, backend: 'cpu' }, tensors);
 
     const logs: string[] = [];
-    const ctx: EngineContext = { emit() {}, log: (_level, _source, message) => logs.push(message) };
+    const ctx: EngineContext = { ...standaloneContext(), emit() {}, log: (_level, _source, message) => logs.push(message) };
     const args = commands.lipschitz.args.parse({ run: { runDir: folder.dir }, iterations: 15 });
     const result = commands.lipschitz.result.parse(await theoryHandlers.lipschitz!(args, ctx));
     expect(result.blocks.map((b) => b.name)).toEqual(['L1.B1', 'L1.B2']);

@@ -11,7 +11,7 @@ import { type ModelConfig, PRESETS } from '../../../src-shared/config';
 import { initBackend } from '../../../src-main/engine/backend';
 import { type MultiScaleFlow, createFlowModel } from '../../../src-main/engine/flow/model';
 import { dequantizeTensor } from '../../../src-main/engine/flow/units';
-import { perturbLatents, sampleImages, toDisplayPixels } from '../../../src-main/engine/runs/inference';
+import { decodeEdited, encodeLatents, sampleChunkSize, sampleImagesInChunks, toDisplayPixels } from '../../../src-main/engine/runs/inference';
 import { tf } from '../../../src-main/engine/tf';
 import { Adamax } from '../../../src-main/engine/train/adamax';
 import { optimisationStep } from '../../../src-main/engine/train/step';
@@ -104,9 +104,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
     it('a sampling call and an encode → decode read once', async () => {
       const m = model(imageConfig);
       tf.tidy(() => m.variables.forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.02, 'float32', i)))));
-      await toDisplayPixels(sampleImages(m, 2, 0.7, 1), imageConfig.bits); // warm-up
+      const warm = await sampleImagesInChunks(m, 2, 0.7, 1);
+      await toDisplayPixels(warm, imageConfig.bits);
+      warm.dispose();
+      // What the sample handler runs: several chunks (each a yield point), then one PNG's pixels.
+      const n = 2 * sampleChunkSize(m.dims) + 1;
       const sampled = await countReads(async () => {
-        const images = sampleImages(m, 3, 0.7, 2);
+        const images = await sampleImagesInChunks(m, n, 0.7, 2);
         try {
           return await toDisplayPixels(images, imageConfig.bits);
         } finally {
@@ -115,15 +119,17 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
       expect(sampled.reads).toBe(1);
       expect(sampled.backendReads).toBe(1);
-      expect(sampled.result).toHaveLength(3);
+      expect(sampled.result).toHaveLength(n);
       const x = imageBatch(imageConfig, 1, 5);
       const keep = m.latentShapes.map(() => ({ keep: true, temperature: 0 }));
+      // What the perturb handler runs: encode, decode with every latent kept, the pixels.
       const encoded = await countReads(async () => {
-        const back = perturbLatents(m, x, keep, 3);
+        const latents = encodeLatents(m, x);
+        const back = decodeEdited(m, latents, keep, 3);
         try {
           return await toDisplayPixels(back, imageConfig.bits);
         } finally {
-          back.dispose();
+          tf.dispose([back, ...latents]);
         }
       });
       expect(encoded.reads).toBe(1);

@@ -89,6 +89,57 @@ class SqueezeExcitation {
   }
 }
 
+type LayerFactory = (kernel: number, inputs: number, outputs: number, name: string) => Linear;
+
+/** What a network builder gets: sizes, names, a factory for its seeded layers, the net's variable list. */
+interface TrunkContext {
+  inChannels: number;
+  hidden: number;
+  prefix: string;
+  seed: number;
+  layer: LayerFactory;
+  /** Variables of layers made outside `layer` (the SE gates) are pushed here. */
+  vars: Variable[];
+}
+
+/** The hidden features ϕ of a network and the kernel of its output layer (0: dense). */
+interface Trunk {
+  features: (x: Tensor) => Tensor;
+  headKernel: number;
+}
+
+/** Every coupling network of App. C, by name: a new `CouplingNetwork` without a builder does not compile. */
+const NETWORKS: Record<CouplingNetwork, (c: TrunkContext) => Trunk> = {
+  dense: ({ inChannels, hidden, layer }) => {
+    const l1 = layer(0, inChannels, hidden, 'fc1');
+    const l2 = layer(0, hidden, hidden, 'fc2');
+    return { features: (x) => tf.relu(l2.apply(tf.relu(l1.apply(x)))), headKernel: 0 };
+  },
+  convnet: ({ inChannels, hidden, layer }) => {
+    const c1 = layer(3, inChannels, hidden, 'conv1');
+    const c2 = layer(1, hidden, hidden, 'conv2');
+    return { features: (x) => tf.relu(c2.apply(tf.relu(c1.apply(x)))), headKernel: 3 };
+  },
+  'resnet-se': ({ inChannels, hidden, prefix, seed, layer, vars }) => {
+    const b = Math.max(1, Math.floor(hidden / 2));
+    const stem = layer(3, inChannels, hidden, 'stem');
+    const r1 = layer(1, hidden, b, 'res.conv1');
+    const r2 = layer(3, b, b, 'res.conv2');
+    const r3 = layer(1, b, hidden, 'res.conv3');
+    const se1 = new SqueezeExcitation(hidden, `${prefix}res.se`, mixSeed(seed, nameHash('res.se')));
+    const mid = layer(1, hidden, hidden, 'conv4');
+    const se2 = new SqueezeExcitation(hidden, `${prefix}se`, mixSeed(seed, nameHash('se')));
+    vars.push(...se1.variables, ...se2.variables);
+    const features = (x: Tensor): Tensor => {
+      const h0 = tf.relu(stem.apply(x));
+      const residual = se1.apply(r3.apply(tf.relu(r2.apply(tf.relu(r1.apply(h0))))));
+      const h1 = tf.relu(tf.add(h0, residual));
+      return se2.apply(tf.relu(mid.apply(h1)));
+    };
+    return { features, headKernel: 1 };
+  },
+};
+
 export class CouplingNet {
   readonly variables: readonly Variable[];
   private readonly features: (x: Tensor) => Tensor;
@@ -109,40 +160,16 @@ export class CouplingNet {
     const h = o.hidden;
     const vars: Variable[] = [];
     // Initial values depend on (seed, layer name inside the net), never on the model instance.
-    const layer = (kernel: number, inputs: number, outputs: number, name: string): Linear => {
+    const layer: LayerFactory = (kernel, inputs, outputs, name) => {
       const a = new Linear(kernel, inputs, outputs, `${p}${name}`, { seed: mixSeed(o.seed, nameHash(name)) });
       vars.push(...a.variables);
       return a;
     };
-    let headKernel: number;
-    if (o.network === 'dense') {
-      const l1 = layer(0, o.inChannels, h, 'fc1');
-      const l2 = layer(0, h, h, 'fc2');
-      this.features = (x) => tf.relu(l2.apply(tf.relu(l1.apply(x))));
-      headKernel = 0;
-    } else if (o.network === 'convnet') {
-      const c1 = layer(3, o.inChannels, h, 'conv1');
-      const c2 = layer(1, h, h, 'conv2');
-      this.features = (x) => tf.relu(c2.apply(tf.relu(c1.apply(x))));
-      headKernel = 3;
-    } else {
-      const b = Math.max(1, Math.floor(h / 2));
-      const stem = layer(3, o.inChannels, h, 'stem');
-      const r1 = layer(1, h, b, 'res.conv1');
-      const r2 = layer(3, b, b, 'res.conv2');
-      const r3 = layer(1, b, h, 'res.conv3');
-      const se1 = new SqueezeExcitation(h, `${p}res.se`, mixSeed(o.seed, nameHash('res.se')));
-      const mid = layer(1, h, h, 'conv4');
-      const se2 = new SqueezeExcitation(h, `${p}se`, mixSeed(o.seed, nameHash('se')));
-      vars.push(...se1.variables, ...se2.variables);
-      this.features = (x) => {
-        const h0 = tf.relu(stem.apply(x));
-        const residual = se1.apply(r3.apply(tf.relu(r2.apply(tf.relu(r1.apply(h0))))));
-        const h1 = tf.relu(tf.add(h0, residual));
-        return se2.apply(tf.relu(mid.apply(h1)));
-      };
-      headKernel = 1;
-    }
+    const build = NETWORKS[o.network] as ((c: TrunkContext) => Trunk) | undefined;
+    if (!build) throw new Error(`${p}: unknown coupling network "${String(o.network)}" (expected ${Object.keys(NETWORKS).join(', ')})`);
+    const trunk = build({ inChannels: o.inChannels, hidden: h, prefix: p, seed: o.seed, layer, vars });
+    this.features = trunk.features;
+    const headKernel = trunk.headKernel;
     const r = o.outChannels;
     const scaleOutputs = o.unconstrained ? r : o.mixtures * r;
     const bias = new Float32Array(scaleOutputs + r);

@@ -14,16 +14,17 @@
  *    end: the map is C¹, bijective, and linear with slope β at initialisation; beyond ±T it
  *    continues linearly with slope β.
  *
- * Bin selection runs on the device (ops/binSelect.ts): the bin is a count of knots ≤ the value,
- * and one gather picks all of a bin's parameters from a packed table, with a scatter-add as its
- * gradient (wasm has no UnsortedSegmentSum, the gradient of tf.gather); docs/activation.md,
- * "Bin selection and performance". Each element computes only its own bin's formula with its
- * inputs clamped into that bin, so no masked branch can produce NaN/Inf gradients.
+ * The knots and the per-bin table are built in rqBins.ts. Bin selection runs on the device
+ * (ops/binSelect.ts): the bin is a count of knots ≤ the value, and a gather per parameter row
+ * picks the bin's values, with a scatter-add as its gradient (wasm has no UnsortedSegmentSum,
+ * the gradient of tf.gather); docs/activation.md, "Bin selection and performance". Each element
+ * computes only its own bin's formula with its inputs clamped into that bin, so no masked branch
+ * can produce NaN/Inf gradients.
  */
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
-import { selectBins } from '../../ops/binSelect';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult, InverseResult } from '../types';
+import { type BinTable, type KnotParameters, type RQBinSettings, type RQVariables, W_MIN, buildBinTable, knotParameters, logDerivativeAt, selectRows } from './rqBins';
 import {
   MAX_CONSTRAINED_SLOPE,
   binMaxDerivative,
@@ -65,30 +66,11 @@ export interface RQKnots {
 }
 
 /**
- * Per-bin parameters, each a [C, I+2] tensor (bin 0 the left tail, bins 1..I inside the box,
- * bin I+1 the right tail). Every bin is evaluated from its anchor: the knot nearer the origin
- * (the left knot, except for the left tail, which is evaluated mirrored from its right knot with
- * sign −1), so that the tails keep float32 resolution next to ±w.
- */
-const ROW_NAMES = ['anchorX', 'dx', 'anchorY', 'dy', 'slope', 'alphaNear', 'alphaFar', 'rho', 'sign', 'logSlope'] as const;
-type RowName = (typeof ROW_NAMES)[number];
-type Rows = Record<RowName, Tensor>;
-
-/** w is kept inside [W_MIN, tailBound/4] so the box stays a box and the tail bins stay wide. */
-const W_MIN = 1e-3;
-/**
  * Floor of the inverse's discriminant. Mathematically b² − 4ac = (Q'(ξ*))² > 0 (Q the quadratic,
  * ξ* its root in the bin, Q' ∝ f' > 0); the floor only catches rounding, and keeps √'s gradient
  * finite so that a masked (clamped) discriminant cannot turn 0·∞ into NaN.
  */
 const DISC_FLOOR = 1e-30;
-
-interface BinTable {
-  rows: Rows;
-  /** x⁽⁰⁾..x⁽ᴵ⁾ and y⁽⁰⁾..y⁽ᴵ⁾, [C, I+1]: an element lies in bin #(knots ≤ it). */
-  xKnots: Tensor;
-  yKnots: Tensor;
-}
 
 export class RQActivation implements Bijection {
   readonly descriptor: LayerDescriptor;
@@ -109,7 +91,6 @@ export class RQActivation implements Bijection {
   private readonly thetaY: Variable;
   private readonly thetaA: Variable;
   private readonly logWidth: Variable;
-  private readonly logWidthMax: number;
 
   constructor(options: RQActivationOptions) {
     const { descriptor, channels, bins, variant, tailBound, beta } = options;
@@ -132,7 +113,6 @@ export class RQActivation implements Bijection {
     this.variant = variant;
     this.tailBound = tailBound;
     this.unconstrained = unconstrained;
-    this.logWidthMax = Math.log(tailBound / 4);
     const slope = unconstrained ? beta : Math.min(beta, MAX_CONSTRAINED_SLOPE);
     this.initialSlope = slope;
 
@@ -183,7 +163,7 @@ export class RQActivation implements Bijection {
       const C = this.channels;
       const { rows, xKnots } = this.binTable();
       const xt = tf.transpose(tf.reshape(x, [-1, C])); // [C, N]
-      const p = select(rows, xt, xKnots);
+      const p = selectRows(rows, xt, xKnots);
       // Distance from the bin's anchor knot (the knot nearer the origin: the tail bins keep
       // float32 resolution next to ±w) along the bin. Inside the bin u ∈ [0, Δx] exactly (float
       // rounding is monotone); beyond ±T (tail bins only) the overshoot u − Δx continues the map
@@ -211,7 +191,7 @@ export class RQActivation implements Bijection {
       const C = this.channels;
       const { rows, yKnots } = this.binTable();
       const yt = tf.transpose(tf.reshape(y, [-1, C])); // [C, N]
-      const p = select(rows, yt, yKnots);
+      const p = selectRows(rows, yt, yKnots);
       // Solve a·ξ² + b·ξ + c = 0 for the bin's ξ (Eq. 16 multiplied out and divided by Δy, with
       // r = |y − y_anchor|/Δy ∈ [0, 1]) by the cancellation-free root 2c/(−b − √(b² − 4ac)).
       // Beyond the images of ±T the overshoot continues linearly, as in the forward pass.
@@ -315,111 +295,20 @@ export class RQActivation implements Bijection {
     }
   }
 
-  /**
-   * The knots and per-bin slopes and derivatives of the box (App. C, with the decisions of
-   * docs/activation.md). xk, yk: [C, I+1]; alpha: [C, I+1]; slope (inner δ): [C, I].
-   */
-  private rawParameters(): { xk: Tensor; yk: Tensor; alpha: Tensor; slope: Tensor } {
-    const C = this.channels;
-    const I = this.bins;
-    const w = tf.reshape(tf.exp(tf.clipByValue(this.logWidth, Math.log(W_MIN), this.logWidthMax)), [C, 1]);
-    const bx = tf.softmax(this.thetaX); // widths, sum 1 (Eq. 27)
-    const slope = this.unconstrained ? tf.softplus(this.thetaY) : tf.sigmoid(this.thetaY); // δ = b̄y/b̄x (Eq. 28)
-    const zero = tf.zeros([C, 1]);
-    const cx = tf.concat([zero, tf.cumsum(bx, 1)], 1); // [C, I+1], 0 .. 1
-    const xk = tf.mul(tf.sub(tf.mul(cx, 2), 1), w); // Eq. 29
-    const by = tf.concat([zero, tf.cumsum(tf.mul(slope, bx), 1)], 1); // Eq. 30 with the leading zero
-    const byMax = tf.slice(by, [0, I], [C, 1]); // the cumsum of positives is largest at its end
-    const yk = tf.mul(tf.sub(tf.mul(by, 2), byMax), w); // Eq. 31
-    let alpha: Tensor;
-    if (this.unconstrained) alpha = tf.softplus(this.thetaA);
-    else if (this.variant === 'paper') alpha = tf.sigmoid(this.thetaA); // Eq. 32
-    else {
-      // Strict: every knot derivative in [h(max adjacent slope), 1); the outer knots ±w are
-      // adjacent to a tail bin of slope initialSlope.
-      const tail = tf.fill([C, 1], this.initialSlope);
-      const padded = tf.concat([tail, slope, tail], 1); // [C, I+2]
-      const adjacent = tf.maximum(tf.slice(padded, [0, 0], [C, I + 1]), tf.slice(padded, [0, 1], [C, I + 1]));
-      const floor = tf.mul(tf.mul(adjacent, tf.add(adjacent, 1)), 0.5); // h(δ) = δ(1+δ)/2
-      alpha = tf.add(floor, tf.mul(tf.sub(1, floor), tf.sigmoid(this.thetaA)));
-    }
-    return { xk, yk, alpha, slope };
-  }
-
-  /** Builds the per-bin table (call inside a tidy). */
+  /** The knots and per-bin parameters of the current variables (call inside a tidy). */
   private binTable(): BinTable {
-    const C = this.channels;
-    const I = this.bins;
-    const T = this.tailBound;
-    const beta = this.initialSlope;
-    const { xk, yk, alpha, slope } = this.rawParameters();
-    const col = (t: Tensor, i: number): Tensor => tf.slice(t, [0, i], [C, 1]);
-    const full = (v: number): Tensor => tf.fill([C, 1], v);
-    const x0 = col(xk, 0);
-    const xI = col(xk, I);
-    const y0 = col(yk, 0);
-    const yI = col(yk, I);
-    // Inner bins: widths and heights as differences of the float32 knots, so that a point
-    // between two knots has ξ ∈ [0, 1] exactly (rounding is monotone) and each bin ends exactly
-    // on the next knot. The shape parameter δ of Eq. 16-17 is s itself (= b̄y/b̄x exactly), so the
-    // strict bound holds for the formula as evaluated; Δy/Δx differs from s only by the rounding
-    // of the knots (relative ulp(x)/Δx, ~1e-6 for ordinary bins).
-    const dxIn = tf.sub(tf.slice(xk, [0, 1], [C, I]), tf.slice(xk, [0, 0], [C, I]));
-    const dyIn = tf.sub(tf.slice(yk, [0, 1], [C, I]), tf.slice(yk, [0, 0], [C, I]));
-    // Tail bins [−T, x⁽⁰⁾] and [x⁽ᴵ⁾, T]: slope β, so their far ends are y⁽⁰⁾ − β(T + x⁽⁰⁾) and
-    // y⁽ᴵ⁾ + β(T − x⁽ᴵ⁾); anchored at the inner knot (see elementwise).
-    const dxLeft = tf.add(x0, T);
-    const dxRight = tf.sub(T, xI);
-    const dyLeft = tf.mul(dxLeft, beta);
-    const dyRight = tf.mul(dxRight, beta);
-    const alphaAll = tf.concat([full(beta), alpha, full(beta)], 1); // [C, I+3]: −T, x⁽⁰⁾..x⁽ᴵ⁾, T
-    const left = tf.slice(alphaAll, [0, 0], [C, I + 2]); // derivative at each bin's left end
-    const right = tf.slice(alphaAll, [0, 1], [C, I + 2]);
-    const binSlope = tf.concat([full(beta), slope, full(beta)], 1);
-    // The left tail is evaluated mirrored (anchor at its right end x⁽⁰⁾, sign −1): its near end
-    // is the right one.
-    const leftOfInner = tf.slice(left, [0, 1], [C, I + 1]);
-    const rightOfInner = tf.slice(right, [0, 1], [C, I + 1]);
-    const alphaNear = tf.concat([col(right, 0), leftOfInner], 1);
-    const alphaFar = tf.concat([col(left, 0), rightOfInner], 1);
-    const anchorX = tf.concat([x0, tf.slice(xk, [0, 0], [C, I]), xI], 1);
-    const anchorY = tf.concat([y0, tf.slice(yk, [0, 0], [C, I]), yI], 1);
-    const dx = tf.concat([dxLeft, dxIn, dxRight], 1);
-    const dy = tf.concat([dyLeft, dyIn, dyRight], 1);
-    const rho = tf.sub(tf.add(alphaNear, alphaFar), tf.mul(binSlope, 2));
-    const sign = tf.concat([full(-1), tf.ones([C, I + 1])], 1);
-    const rows: Rows = { anchorX, dx, anchorY, dy, slope: binSlope, alphaNear, alphaFar, rho, sign, logSlope: tf.log(binSlope) };
-    return {
-      rows,
-      xKnots: xk,
-      yKnots: yk,
-    };
+    return buildBinTable(this.parameters(), this.binSettings());
   }
 
-}
+  private rawParameters(): KnotParameters {
+    return knotParameters(this.parameters(), this.binSettings());
+  }
 
-/**
- * Eq. 17 in log form at ξ within the selected bin: log f' = 2·log δ + log γ − 2·log(δ + ρξ(1−ξ)),
- * γ = α_far·ξ² + 2δξ(1−ξ) + α_near·(1−ξ)² ("near"/"far" relative to the bin's anchor knot).
- */
-function logDerivativeAt(p: Rows, xi: Tensor): Tensor {
-  const omxi = tf.sub(1, xi);
-  const t = tf.mul(xi, omxi);
-  const den = tf.add(p.slope, tf.mul(p.rho, t));
-  const gamma = tf.add(tf.add(tf.mul(p.alphaFar, tf.square(xi)), tf.mul(tf.mul(p.slope, 2), t)), tf.mul(p.alphaNear, tf.square(omxi)));
-  return tf.add(tf.mul(p.logSlope, 2), tf.log(tf.div(gamma, tf.square(den))));
-}
+  private parameters(): RQVariables {
+    return { thetaX: this.thetaX, thetaY: this.thetaY, thetaA: this.thetaA, logWidth: this.logWidth };
+  }
 
-/**
- * Each element's bin parameters, one [C, N] tensor per row: the bin of an element is the number
- * of knots ≤ its value (0 = left tail, I+1 = right tail), and all rows are picked at once on the
- * device (ops/binSelect.ts; gradient: scatter-add into the rows, none through the bin index).
- */
-function select(rows: Rows, v: Tensor, knots: Tensor): Rows {
-  const picked = selectBins(ROW_NAMES.map((name) => rows[name]), v, knots);
-  const out = {} as Rows;
-  ROW_NAMES.forEach((name, i) => {
-    out[name] = picked[i]!;
-  });
-  return out;
+  private binSettings(): RQBinSettings {
+    return { bins: this.bins, variant: this.variant, unconstrained: this.unconstrained, tailBound: this.tailBound, tailSlope: this.initialSlope };
+  }
 }

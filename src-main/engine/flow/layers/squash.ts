@@ -51,8 +51,25 @@ export class Squash implements Bijection {
   }
 }
 
-/** Inverse error function on (−1, 1) (saturating to ±4 beyond float32's reach). */
+/**
+ * Inverse error function on (−1, 1) (saturating to ±4 beyond float32's reach). Differentiable
+ * with its exact derivative d erfinv(y)/dy = (√π/2)·exp(erfinv(y)²), not through the branch
+ * selection and Newton steps below (a comparison has no gradient in tfjs).
+ */
 export function erfinv(y: Tensor): Tensor {
+  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [Tensor, tf.GradSaveFunc];
+    const x = erfinvValue(input);
+    save([x]);
+    return {
+      value: x,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, tf.mul(tf.exp(tf.square(saved[0]!)), Math.sqrt(Math.PI) / 2)),
+    };
+  });
+  return op(y);
+}
+
+function erfinvValue(y: Tensor): Tensor {
   return tf.tidy(() => {
     const limit = 1 - 2 ** -23;
     const v = tf.clipByValue(y, -limit, limit);
