@@ -11,6 +11,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Two test files run at once on CI's 2 cores: one wasm thread each, or the threads of one
+    // file wait on the other's (measured: the toy2d memory test 92 s → 122 s under load). The
+    // threaded build has its own test (test/integration/wasmThreads.test.ts), which sets it.
+    env: { FLOWSTUDIO_THREADS: '1' },
     reporters: ['default'],
   },
 });

@@ -1,11 +1,13 @@
 /**
- * Model and training configuration: one runtime schema, the TypeScript types derived from it,
- * and the presets of the paper (Liao & He, Table 1 / App. C) plus two small ones for this
- * machine class. Shared by the engine, the CLI and the UI so that a run folder's
- * `config.json` means the same thing everywhere.
+ * Model and training configuration: one runtime schema and the TypeScript types derived from
+ * it, shared by the engine, the CLI and the UI so that a run folder's `config.json` means the
+ * same thing everywhere. The presets themselves live in presets.ts (re-exported here).
  */
 import { z } from 'zod';
 import { lossUnit } from './lossUnit';
+import { PRESETS } from './presets';
+
+export { PRESETS, type Preset, type PaperReference } from './presets';
 
 /** Coupling network families of App. C, plus a dense MLP for 2-D toys. */
 export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense']);
@@ -23,6 +25,10 @@ export type ActivationVariant = z.infer<typeof ActivationVariantSchema>;
 export const AfterCouplingSchema = z.enum(['none', 'tanh', 'normal-cdf']);
 export type AfterCoupling = z.infer<typeof AfterCouplingSchema>;
 
+/** f_conv weight: W = L(U + diag e^s), or W = exp(A)·(U + diag e^s) with A skew (docs/flow.md). */
+export const ConvWeightSchema = z.enum(['lu', 'exp-qr']);
+export type ConvWeight = z.infer<typeof ConvWeightSchema>;
+
 export const ModelConfigSchema = z
   .object({
     /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
@@ -37,12 +43,23 @@ export const ModelConfigSchema = z
     firstConvKernel: z.number().int().min(1).max(8),
     /** Kernel size of the invertible convolution in the other blocks of a level. */
     convKernel: z.number().int().min(1).max(8),
+    /**
+     * Parameterisation of f_conv's weight: `lu` (default when absent) reaches the matrices whose
+     * leading principal minors are all positive; `exp-qr` all of det > 0 (docs/flow.md).
+     */
+    convWeight: ConvWeightSchema.optional(),
     coupling: z
       .object({
         network: CouplingNetworkSchema,
         hidden: z.number().int().min(1).max(4096),
         /** Number M of Mexican-hat activations in the scale mixture (Eq. 15). */
         mixtures: z.number().int().min(1).max(64),
+        /**
+         * `resnet-se` only: reduction of its squeeze-excitation gates (hidden → hidden/r →
+         * hidden). App. C gives none; absent means 4 (run folders written before this field).
+         * The paper presets use 2, the value their parameter counts imply (docs/flow.md).
+         */
+        seReduction: z.number().int().min(1).max(64).optional(),
       })
       .strict(),
     activation: z
@@ -81,7 +98,7 @@ export type MemoryMode = z.infer<typeof MemoryModeSchema>;
 
 /** The mode a config without `train.memory` uses: `recompute` for images, `store` for vectors (2-D toys). */
 export function defaultMemoryMode(model: ModelConfig): MemoryMode {
-  return model.inputShape.length === 1 ? 'store' : 'recompute';
+  return lossUnit(model) === 'nats' ? 'store' : 'recompute';
 }
 
 /** The memory mode a run uses: its own, else the default for its model. */
@@ -149,130 +166,6 @@ export const RunConfigSchema = z
   })
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
-
-const paperTrain: TrainConfig = {
-  batchSize: 1024,
-  steps: 500_000,
-  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98, warmupSteps: 500 },
-  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  seed: 0,
-  evalEvery: 1000,
-  evalN: 10_000,
-  checkpointEvery: 1000,
-  diagnosticsEvery: 10,
-  memory: 'recompute',
-};
-
-const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
-const paperActivation = { bins: 16, variant: 'paper', tailBound: 1e5 } as const;
-
-/** App. C for the 32×32 datasets (CIFAR-10 and ImageNet 32 share the architecture). */
-const paper32Model: ModelConfig = {
-  inputShape: [32, 32, 3],
-  levels: 3,
-  blocksPerLevel: 16,
-  splitFraction: 0.5,
-  firstConvKernel: 2,
-  convKernel: 1,
-  coupling: { network: 'resnet-se', hidden: 128, mixtures: 4 },
-  activation: paperActivation,
-  beta: 0.8,
-  bits: 8,
-  ablation: noAblation,
-};
-
-export interface Preset {
-  name: PresetName;
-  description: string;
-  /** The data spec the preset was made for (a default the user overrides). */
-  defaultData: string;
-  model: ModelConfig;
-  train: TrainConfig;
-}
-
-export const PRESETS: Readonly<Record<PresetName, Preset>> = {
-  'paper-cifar10': {
-    name: 'paper-cifar10',
-    description: 'Table 1, CIFAR-10: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
-    defaultData: 'cifar10:~/datasets/cifar-10-batches-bin',
-    model: paper32Model,
-    train: paperTrain,
-  },
-  'paper-imagenet32': {
-    name: 'paper-imagenet32',
-    description: 'Table 1, ImageNet 32x32: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
-    defaultData: 'imagenet32:~/datasets/imagenet32',
-    model: paper32Model,
-    train: paperTrain,
-  },
-  'paper-celebahq1024': {
-    name: 'paper-celebahq1024',
-    description: 'CelebA-HQ 1024, 5-bit: 8 levels x 12 blocks, split 3/4, ConvNet coupling, hidden 256, batch 4.',
-    defaultData: 'folder:~/datasets/celeba-hq-1024?size=1024&bits=5',
-    model: {
-      inputShape: [1024, 1024, 3],
-      levels: 8,
-      blocksPerLevel: 12,
-      splitFraction: 0.75,
-      firstConvKernel: 2,
-      convKernel: 1,
-      coupling: { network: 'convnet', hidden: 256, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
-      bits: 5,
-      ablation: noAblation,
-    },
-    train: { ...paperTrain, batchSize: 4, evalN: 256 },
-  },
-  'fashion-mnist-small': {
-    name: 'fashion-mnist-small',
-    description: 'Fashion-MNIST 28x28x1: 2 levels x 4 blocks, k=2 conv opening each level, split 1/2, ConvNet hidden 64.',
-    defaultData: 'fashion-mnist:/usr/share/datasets/fashion-mnist',
-    model: {
-      inputShape: [28, 28, 1],
-      levels: 2,
-      blocksPerLevel: 4,
-      splitFraction: 0.5,
-      firstConvKernel: 2,
-      convKernel: 1,
-      coupling: { network: 'convnet', hidden: 64, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
-      bits: 8,
-      ablation: noAblation,
-    },
-    train: { ...paperTrain, batchSize: 64, steps: 2000, evalEvery: 200, evalN: 1000, checkpointEvery: 200 },
-  },
-  toy2d: {
-    name: 'toy2d',
-    description: '2-D toy densities (Fig. 3 / 7): 1 level x 8 blocks of the same building block with dense coupling.',
-    defaultData: 'toy:two-moons',
-    model: {
-      inputShape: [2],
-      levels: 1,
-      blocksPerLevel: 8,
-      splitFraction: 0.5,
-      firstConvKernel: 1,
-      convKernel: 1,
-      coupling: { network: 'dense', hidden: 64, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
-      bits: 8,
-      ablation: noAblation,
-    },
-    train: {
-      ...paperTrain,
-      batchSize: 256,
-      steps: 1500,
-      learningRate: { initial: 0.01, final: 0.001, decaySteps: 100, decayRate: 0.98, warmupSteps: 0 },
-      evalEvery: 100,
-      evalN: 2048,
-      checkpointEvery: 500,
-      // 8 dense blocks on 2-D points: activations are tiny, recomputation would only cost time.
-      memory: 'store',
-    },
-  },
-};
 
 /** Deep-partial overrides a user may apply on top of a preset (UI form, CLI flags). */
 export const RunOverridesSchema = z

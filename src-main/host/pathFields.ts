@@ -43,6 +43,7 @@ export const PATH_FIELDS: PathFields = {
   getHostInfo: none,
   restartEngine: none,
   pickPath: none,
+  listPresets: none,
   datasetInfo: (a) => dataSpec('data', a.data),
   datasetImage: (a) => dataSpec('data', a.data),
   startTraining: (a) => [

@@ -30,6 +30,7 @@ export const COMMAND_NAME_LIST = [
   'ablate',
   'toyDensity',
   'toyLayers',
+  'listPresets',
 ] as const;
 
 export const EVENT_NAME_LIST = ['metrics', 'progress', 'state', 'log', 'error'] as const;

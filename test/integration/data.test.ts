@@ -32,8 +32,9 @@ async function decodePng(base64: string): Promise<Uint8Array> {
 }
 
 beforeAll(() => {
-  // The fixtures live in the system's temporary folder: a dataset root for this host.
-  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') }, dataRoots: [tmpdir()] });
+  // The fixtures live in the system's temporary folder: a dataset root for this host; so is
+  // /proc/self, so that the loader's bounded scan (not the host's path policy) is what refuses it.
+  host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'cpu', FLOWSTUDIO_CACHE_DIR: tempDir('engine-cache') }, dataRoots: [tmpdir(), '/proc/self'] });
   host.router.onEvent((frame) => events.push(frame));
 });
 

@@ -44,7 +44,7 @@ describe('applySettings', () => {
     });
     const config = resolveRunConfig('paper-cifar10', overrides);
     expect(config.model.blocksPerLevel).toBe(32);
-    expect(config.model.coupling).toEqual({ network: 'resnet-se', hidden: 128, mixtures: 4 });
+    expect(config.model.coupling).toEqual({ network: 'resnet-se', hidden: 128, mixtures: 4, seReduction: 2 });
     expect(config.train.learningRate).toMatchObject({ initial: 0.01, warmupSteps: 0 });
   });
 

@@ -65,7 +65,12 @@ function release({ layer, x }: { layer: Bijection; x: Tensor }): void {
 function outputs(withInverse: boolean) {
   return ({ layer, x }: { layer: Bijection; x: Tensor }): Tensor[] => {
     const { y, logdet } = layer.forward(x);
-    const extra = withInverse ? [layer.inverse(y).x, x.clone()] : [];
+    const extra: Tensor[] = [];
+    if (withInverse) {
+      const back = layer.inverse(y);
+      back.logdet.dispose();
+      extra.push(back.x, x.clone());
+    }
     const { grads } = tf.variableGrads(() => {
       const pass = layer.forward(x);
       return tf.sub(tf.mul(tf.mean(tf.square(pass.y)), 0.5), tf.mean(pass.logdet)) as tf.Scalar;

@@ -6,6 +6,7 @@ import { registerCheck } from './check';
 import { registerEval } from './eval';
 import { registerLipschitz } from './lipschitz';
 import { registerPerturb } from './perturb';
+import { registerPresets } from './presets';
 import { registerSample } from './sample';
 import { registerServe } from './serve';
 import { registerStart } from './start';
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerBounds(program);
   registerAblate(program);
   registerLipschitz(program);
+  registerPresets(program);
 }

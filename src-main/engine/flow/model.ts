@@ -19,6 +19,7 @@ import { type ActivationLayer, createActivation } from './activation';
 import { CompositeTransform } from './composite';
 import { blockInitialization } from './init';
 import { DualAffineCoupling } from './layers/coupling';
+import { ExpQrConv } from './layers/expQrConv';
 import { InvertibleConv } from './layers/invConv';
 import { Squash } from './layers/squash';
 import { type BlockPlan, type ModelPlan, planModel } from './shapes';
@@ -79,13 +80,8 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
         const act = createActivation(descriptor('act'), channels, config, `${scope}${name}.act`);
         created.push(act);
         const init = blockInitialization(act.initialSlope, config.coupling.mixtures);
-        const conv = new InvertibleConv({
-          descriptor: descriptor('conv'),
-          channels: inChannels,
-          kernel: bp.kernel,
-          kappa: init.kappa,
-          variablePrefix: `${scope}${name}.conv/`,
-        });
+        const convOptions = { descriptor: descriptor('conv'), channels: inChannels, kernel: bp.kernel, kappa: init.kappa, variablePrefix: `${scope}${name}.conv/` };
+        const conv = config.convWeight === 'exp-qr' ? new ExpQrConv(convOptions) : new InvertibleConv(convOptions);
         created.push(conv);
         const aff = new DualAffineCoupling({
           descriptor: descriptor('aff'),
@@ -93,6 +89,7 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
           network: config.coupling.network,
           hidden: config.coupling.hidden,
           mixtures: config.coupling.mixtures,
+          ...(config.coupling.seReduction !== undefined ? { seReduction: config.coupling.seReduction } : {}),
           unconstrained,
           logScaleInit: init.logScale,
           mexicanHatBiases: init.mexicanHatBiases,

@@ -3,6 +3,7 @@ import type { HandlerMap } from '../context';
 import { dataHandlers } from './data';
 import { evaluationHandlers } from './evaluation';
 import { experimentHandlers } from './experiments';
+import { presetHandlers } from './presets';
 import { sampleHandlers } from './sample';
 import { systemHandlers } from './system';
 import { theoryHandlers } from './theory';
@@ -18,4 +19,5 @@ export const handlers: HandlerMap = {
   ...theoryHandlers,
   ...experimentHandlers,
   ...toyHandlers,
+  ...presetHandlers,
 };

@@ -11,7 +11,7 @@
 import type { MemoryMode, ModelConfig } from '../../../src-shared/config';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
-import { perExampleLoss, transportCost } from './objective';
+import { trainingObjective } from './objective';
 import { isRecomputable, recomputeGradients } from './recompute';
 
 export interface GradientOptions {
@@ -23,9 +23,13 @@ export interface GradientOptions {
 }
 
 export type LossAndGradients = {
-  /** The objective: mean loss (bpd for images, nats for toys) plus the weighted transport cost. */
-  loss: tf.Scalar;
-  /** Gradient of `loss` per variable, keyed by variable name. */
+  /** What is differentiated: `nll` plus λ·`transport` (= `nll` without a transport cost). */
+  objective: tf.Scalar;
+  /** Mean loss of the batch (bpd for images, nats for toys): the likelihood alone. */
+  nll: tf.Scalar;
+  /** The unweighted Sec. 6.2 transport cost T (objective.ts), when λ > 0. */
+  transport?: tf.Scalar;
+  /** Gradient of `objective` per variable, keyed by variable name. */
   grads: Record<string, Tensor>;
   layerLogdet?: Tensor;
   layerVariance?: Tensor;
@@ -44,36 +48,34 @@ export function lossAndGradients(model: FlowModel, config: ModelConfig, x: Tenso
 
 /** Every tensor of a result released. */
 export function disposeGradients(result: LossAndGradients): void {
-  tf.dispose([result.loss, ...Object.values(result.grads)]);
-  tf.dispose([result.layerLogdet, result.layerVariance, result.drift].filter((t): t is Tensor => t !== undefined));
+  tf.dispose(Object.values(result.grads));
+  tf.dispose([result.objective, result.nll, result.transport, result.layerLogdet, result.layerVariance, result.drift].filter((t): t is Tensor => t !== undefined));
 }
 
 /** Plain autodiff: `tf.variableGrads` over the whole forward pass (and the trace when needed). */
 function storeGradients(model: FlowModel, config: ModelConfig, x: Tensor, diagnostics: boolean): LossAndGradients {
-  const cost = config.ablation.transportCost;
-  const needTrace = diagnostics || cost > 0;
-  let layerLogdet: Tensor | undefined;
-  let layerVariance: Tensor | undefined;
+  // Kept past variableGrads' own tidy: the caller reads them with the objective.
+  const parts: { nll?: Tensor; transport?: Tensor; layerLogdet?: Tensor; layerVariance?: Tensor } = {};
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const { loss, trace } = perExampleLoss(model, config, x, needTrace);
-      let objective = tf.mean(loss);
+      const { nll, objective, transport, trace } = trainingObjective(model, config, x, diagnostics);
+      parts.nll = tf.keep(nll);
+      if (transport) parts.transport = tf.keep(transport);
       if (trace && diagnostics) {
-        // Kept past variableGrads' own tidy: the caller reads them with the loss.
-        layerLogdet = tf.keep(tf.stack(trace.logdet));
-        layerVariance = tf.keep(tf.stack(trace.variance));
+        parts.layerLogdet = tf.keep(tf.stack(trace.logdet));
+        parts.layerVariance = tf.keep(tf.stack(trace.variance));
       }
-      if (trace && cost > 0) objective = tf.add(objective, tf.mul(transportCost(trace), cost));
       return objective as tf.Scalar;
     }, model.variables as tf.Variable[]);
-    const result: LossAndGradients = { loss: value, grads };
-    if (layerLogdet && layerVariance) {
-      result.layerLogdet = layerLogdet;
-      result.layerVariance = layerVariance;
+    const result: LossAndGradients = { objective: value, nll: parts.nll as tf.Scalar, grads };
+    if (parts.transport) result.transport = parts.transport as tf.Scalar;
+    if (parts.layerLogdet && parts.layerVariance) {
+      result.layerLogdet = parts.layerLogdet;
+      result.layerVariance = parts.layerVariance;
     }
     return result;
   } catch (error) {
-    tf.dispose([layerLogdet, layerVariance].filter((t): t is Tensor => t !== undefined));
+    tf.dispose(Object.values(parts));
     throw error;
   }
 }

@@ -25,6 +25,7 @@
  * backend: every backend runs the same kernels with the same saved tensors.
  */
 import type { CouplingNetwork, MemoryMode, ModelConfig } from '../../../src-shared/config';
+import { blockParameterCount } from '../flow/parameterCount';
 import { type BlockPlan, planModel } from '../flow/shapes';
 
 const FLOAT32 = 4;
@@ -91,17 +92,6 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
 const both = (c: Coefficients, x: number): Coefficients => ({ tape: c.tape * x, peak: c.peak * x });
 const add = (...cs: Coefficients[]): Coefficients => ({ tape: sum(cs.map((c) => c.tape)), peak: sum(cs.map((c) => c.peak)) });
 
-/** Parameters of one coupling net (in → hidden features → M·r scale values and r shifts). */
-function couplingNetParameters(network: CouplingNetwork, inChannels: number, hidden: number, outputs: number): number {
-  const linear = (kernel: number, i: number, o: number): number => Math.max(1, kernel * kernel) * i * o + o;
-  if (network === 'dense') return linear(0, inChannels, hidden) + linear(0, hidden, hidden) + linear(0, hidden, outputs);
-  if (network === 'convnet') return linear(3, inChannels, hidden) + linear(1, hidden, hidden) + linear(3, hidden, outputs);
-  const b = Math.max(1, Math.floor(hidden / 2));
-  const inner = Math.max(1, Math.floor(hidden / 4));
-  const se = linear(0, hidden, inner) + linear(0, inner, hidden);
-  return linear(3, inChannels, hidden) + linear(1, hidden, b) + linear(3, b, b) + linear(1, b, hidden) + linear(1, hidden, hidden) + 2 * se + linear(1, hidden, outputs);
-}
-
 interface LayerCost {
   parameters: number;
   /** Floats for the whole batch. */
@@ -118,15 +108,13 @@ function blockLayers(config: ModelConfig, bp: BlockPlan, batch: number): LayerCo
   const unconstrained = config.ablation.unconstrained;
   const bins = config.activation.bins;
 
-  const n = channels;
+  const counts = blockParameterCount(config, channels);
   const conv: LayerCost = {
-    parameters: n * n + n,
-    cost: add(both(bp.kernel > 1 ? CONV.squeezed : CONV.element, elements), both(CONV.weight, n * n)),
+    parameters: counts.conv,
+    cost: add(both(bp.kernel > 1 ? CONV.squeezed : CONV.element, elements), both(CONV.weight, channels * channels)),
   };
 
-  const r = Math.floor(channels / 2);
-  const scaleValues = (dims: number): number => (unconstrained ? dims : mixtures * dims) + dims;
-  const affParameters = couplingNetParameters(network, channels - r, hidden, scaleValues(r)) + couplingNetParameters(network, r, hidden, scaleValues(channels - r));
+  const affParameters = counts.coupling;
   const a = AFF[network];
   const aff: LayerCost = {
     parameters: affParameters,
@@ -139,7 +127,7 @@ function blockLayers(config: ModelConfig, bp: BlockPlan, batch: number): LayerCo
   };
 
   const act: LayerCost = {
-    parameters: channels * (3 * bins + 2),
+    parameters: counts.activation,
     cost: add(both(ACT.element, elements), both(ACT.table, channels * bins)),
   };
   const layers = [conv, aff];

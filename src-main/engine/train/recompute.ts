@@ -10,11 +10,12 @@
  * Backward, block by block from the last: the block's input is recomputed from its output by
  * the block's exact inverse (no tape), then that one block runs forward under a tape and the
  * engine takes the vector-Jacobian product of the block's scalar
- *     J_b = Σ y_b ⊙ ∂L/∂y_b  +  Σ_batch logdet_b ⊙ ∂L/∂logdet  +  w·Σ_{acts in b} transportTerm
+ *     J_b = Σ y_b ⊙ ∂L/∂y_b  +  Σ_batch logdet_b ⊙ ∂L/∂logdet  +  w·Σ_batch ‖y_b − x_b‖²
  * with respect to its input and its variables. ∂L/∂x_b is the next ∂L/∂y; the variables'
  * gradients are final (every variable belongs to one block). Each log-det enters the loss
- * through the total log-det only, and the Sec. 6.2 transport cost is a mean of per-act-layer
- * terms, so both are handled inside the per-block pass. The seeds (∂L/∂z of each latent,
+ * through the total log-det only, and the Sec. 6.2 transport cost is a sum of per-block
+ * displacements (objective.ts `blockDisplacement`, x_b squeezed as the block squeezes), so both
+ * are handled inside the per-block pass. The seeds (∂L/∂z of each latent,
  * ∂L/∂logdet) come from autodiff of the objective's own loss-from-encoding function, and at each
  * split the latent's gradient is concatenated to the incoming gradient of the kept channels.
  *
@@ -24,10 +25,10 @@
 import type { ModelConfig } from '../../../src-shared/config';
 import type { CompositeTransform } from '../flow/composite';
 import type { ModelPlan } from '../flow/shapes';
-import type { Bijection, FlowModel, ForwardObserver, Transform } from '../flow/types';
+import type { FlowModel, ForwardObserver, Transform } from '../flow/types';
 import { sumAll } from '../ops/sum';
 import { type Tensor, tf } from '../tf';
-import { lossFromEncoding, transportTerm } from './objective';
+import { blockDisplacement, isToyModel, lossFromEncoding } from './objective';
 
 /** A flow whose levels and splits the recomputation can walk (the multi-scale model). */
 export interface RecomputableFlow extends FlowModel {
@@ -59,8 +60,12 @@ export interface RecomputeOptions {
 }
 
 export type RecomputeResult = {
-  /** The objective: mean loss plus the weighted transport cost. */
-  loss: tf.Scalar;
+  /** What is differentiated: nll + λ·transport. */
+  objective: tf.Scalar;
+  /** Mean loss of the batch (bpd for images, nats for toys): the likelihood alone. */
+  nll: tf.Scalar;
+  /** The unweighted transport cost T, when λ > 0. */
+  transport?: tf.Scalar;
   /** Keyed by variable name, as `tf.variableGrads` keys them. */
   grads: Record<string, Tensor>;
   layerLogdet?: Tensor;
@@ -68,30 +73,17 @@ export type RecomputeResult = {
   drift?: Tensor;
 };
 
-function isActivation(transform: Transform): boolean {
-  return (transform as Partial<Bijection>).descriptor?.kind === 'act';
-}
-
 interface BlockStats {
-  transport: Tensor[];
   layerLogdet: Tensor[];
   layerVariance: Tensor[];
 }
 
-function emptyStats(): BlockStats {
-  return { transport: [], layerLogdet: [], layerVariance: [] };
-}
-
-/** An observer recording a block's per-layer terms (its layers are depth 0 of the block). */
-function blockObserver(stats: BlockStats, transport: boolean, diagnostics: boolean): ForwardObserver | undefined {
-  if (!transport && !diagnostics) return undefined;
-  return ({ transform, output, depth }) => {
+/** An observer recording a block's per-layer diagnostics (its layers are depth 0 of the block). */
+function diagnosticsObserver(stats: BlockStats): ForwardObserver {
+  return ({ output, depth }) => {
     if (depth !== 0) return;
-    if (diagnostics) {
-      stats.layerLogdet.push(tf.mean(output.logdet));
-      stats.layerVariance.push(tf.moments(output.y).variance);
-    }
-    if (transport && isActivation(transform)) stats.transport.push(transportTerm(output.y));
+    stats.layerLogdet.push(tf.mean(output.logdet));
+    stats.layerVariance.push(tf.moments(output.y).variance);
   };
 }
 
@@ -114,10 +106,9 @@ function blockVjp(
   if (xs.length === 0) return { gx: null, grads };
   const result = tf.engine().gradients(
     () => {
-      const stats = emptyStats();
-      const r = block.forward(x, blockObserver(stats, transportWeight > 0, false));
+      const r = block.forward(x);
       let j = tf.add(tf.sum(tf.mul(r.y, gy)), tf.sum(tf.mul(r.logdet, gLogdet)));
-      if (stats.transport.length > 0) j = tf.add(j, tf.mul(sumAll(stats.transport), transportWeight));
+      if (transportWeight > 0) j = tf.add(j, tf.mul(tf.sum(blockDisplacement(x, r.y)), transportWeight));
       return j as tf.Scalar;
     },
     xs,
@@ -146,8 +137,9 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
     throw new Error(`recompute gradients: expects input [batch, ${expected.join(', ')}], got [${x.shape}]`);
   }
   const cost = config.ablation.transportCost;
-  const actCount = model.layers.filter((l) => l.kind === 'act').length;
-  const transportWeight = cost > 0 && actCount > 0 ? cost / actCount : 0;
+  // T = mean over the batch of Σ_blocks displacement, per dimension for images (objective.ts).
+  const transportScale = 1 / (x.shape[0]! * (isToyModel(config) ? 1 : model.dims));
+  const transportWeight = cost > 0 ? cost * transportScale : 0;
   const { diagnostics } = options;
   const storedInputs = options.storedInputs === true;
   const measureDrift = options.measureDrift || storedInputs;
@@ -166,9 +158,10 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
       for (const block of level.parts) {
         if (measureDrift) stored[l]!.push(h);
         const r = tf.tidy(() => {
-          const stats = emptyStats();
-          const out = block.forward(h, blockObserver(stats, transportWeight > 0, diagnostics));
-          return { y: out.y, total: tf.add(logdet, out.logdet), ...stats };
+          const stats: BlockStats = { layerLogdet: [], layerVariance: [] };
+          const out = block.forward(h, diagnostics ? diagnosticsObserver(stats) : undefined);
+          const moved = cost > 0 ? [tf.sum(blockDisplacement(h, out.y))] : [];
+          return { y: out.y, total: tf.add(logdet, out.logdet), transport: moved, ...stats };
         });
         if (h !== x && !measureDrift) h.dispose();
         logdet.dispose();
@@ -194,8 +187,13 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
     )([...latents, logdet]);
     const gLatents = seed.grads.slice(0, -1);
     const gLogdet = seed.grads[seed.grads.length - 1]!;
-    let loss: tf.Scalar = seed.value as tf.Scalar;
-    if (transport.length > 0) loss = tf.add(loss, tf.mul(sumAll(transport), transportWeight));
+    const nll = seed.value as tf.Scalar;
+    let objective = nll;
+    let transportCost: tf.Scalar | undefined;
+    if (cost > 0) {
+      transportCost = tf.mul(sumAll(transport), transportScale) as tf.Scalar;
+      objective = tf.add(nll, tf.mul(transportCost, cost));
+    }
 
     // ---- Backward, block by block from the last: recompute each input, then one block's VJP.
     const grads: Record<string, Tensor> = {};
@@ -237,7 +235,8 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
       }
     }
     tf.dispose([y, gy]);
-    const result: RecomputeResult = { loss, grads };
+    const result: RecomputeResult = { objective, nll, grads };
+    if (transportCost) result.transport = transportCost;
     if (diagnostics) {
       result.layerLogdet = tf.stack(layerLogdet);
       result.layerVariance = tf.stack(layerVariance);

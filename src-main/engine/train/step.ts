@@ -1,10 +1,12 @@
 /**
- * One optimisation step: loss (plus the Sec. 6.2 transport cost when configured), gradients
- * of every variable, Adamax update, and the per-layer diagnostics of the same forward pass when
- * asked. Shared by the training loop and the benchmarks; every tensor it makes is released
- * before it returns.
+ * One optimisation step: the objective (the NLL, plus the Sec. 6.2 transport cost when
+ * configured), gradients of every variable (train/gradients.ts, in the run's memory mode), Adamax
+ * update, and the per-layer diagnostics of the same forward pass when asked. `loss` is the
+ * likelihood alone; the penalised objective and the cost come apart. Shared by the training loop
+ * and the benchmarks; every tensor it makes is released before it returns.
  *
- * One read per step, asynchronous: loss, gradient norm, a finite flag and, on diagnostics steps,
+ * One read per step, asynchronous: objective, gradient norm, a finite flag, the NLL (and the
+ * transport cost) and, on diagnostics steps,
  * the per-layer log-det and variance and the activations' slope tables travel back in one packed
  * vector. The update is computed on the device before that read and lands in the variables
  * after it only when the flag says finite (Adamax.update/commit): a non-finite loss or gradient
@@ -19,7 +21,12 @@ import { lossAndGradients } from './gradients';
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
+  /** Mean NLL of the batch (bpd for images, nats for toys), without any penalty. */
   loss: number;
+  /** With a transport cost: the objective minimised, loss + λ·transportCost. */
+  objective?: number;
+  /** The unweighted transport cost T (objective.ts). */
+  transportCost?: number;
   gradNorm: number;
   /** False when the loss or the gradient norm was not finite: the update was not applied. */
   finite: boolean;
@@ -51,12 +58,15 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   let diagnostics: Tensor | null = null;
   let slopes: Tensor | null = null;
   let layerCount = 0;
+  let withTransport = false;
   let packed: Tensor;
   let update: PendingUpdate;
   try {
     const computed = lossAndGradients(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics });
-    const { loss: value, grads } = computed;
-    held.push(value, ...Object.values(grads));
+    const { objective: value, grads } = computed;
+    held.push(value, computed.nll, ...Object.values(grads));
+    if (computed.transport) held.push(computed.transport);
+    withTransport = computed.transport !== undefined;
     if (computed.layerLogdet && computed.layerVariance) {
       // To travel in the step's one read.
       held.push(computed.layerLogdet, computed.layerVariance);
@@ -72,7 +82,8 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
     packed = tf.tidy(() => {
       const gradNorm = tf.sqrt(sumAll(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const finite = isFiniteScalar(tf.add(value, gradNorm));
-      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1])];
+      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1]), tf.reshape(computed.nll, [1])];
+      if (computed.transport) parts.push(tf.reshape(computed.transport, [1]));
       if (diagnostics) parts.push(diagnostics);
       if (slopes) parts.push(slopes);
       return tf.concat(parts);
@@ -98,8 +109,12 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   const finite = data[2] === 1;
   if (finite) update.commit();
   else update.discard();
-  const stats: StepStats = { loss: data[0]!, gradNorm: data[1]!, finite };
-  let at = 3;
+  const stats: StepStats = { loss: data[3]!, gradNorm: data[1]!, finite };
+  let at = 4;
+  if (withTransport) {
+    Object.assign(stats, { objective: data[0]!, transportCost: data[4]! });
+    at = 5;
+  }
   if (layerCount > 0) {
     stats.layerLogdet = Array.from(data.subarray(at, at + layerCount));
     stats.layerVariance = Array.from(data.subarray(at + layerCount, at + 2 * layerCount));

@@ -211,6 +211,7 @@ export class Trainer {
           gradNorm: stats.gradNorm,
           imagesPerSecond: batch.n / seconds,
           ...(stats.finite ? { [this.trainKey()]: stats.loss } : {}),
+          ...(stats.finite && stats.objective !== undefined ? { trainObjective: stats.objective, transportCost: stats.transportCost } : {}),
           ...(stats.layerLogdet ? { layerLogdet: stats.layerLogdet, layerVariance: stats.layerVariance } : {}),
         };
         if (wantDiagnostics) {

@@ -7,7 +7,6 @@ import {
   ActivationVariantSchema,
   AfterCouplingSchema,
   CouplingNetworkSchema,
-  PRESETS,
   type PresetName,
   type RunConfig,
   RunConfigSchema,
@@ -16,6 +15,7 @@ import {
   checkModelShape,
 } from '../../../src-shared/config';
 import { parseDataSpec } from '../../../src-shared/dataSpec';
+import { PRESETS } from '../../../src-shared/presets';
 
 export type FieldKind = 'int' | 'number' | 'bool' | 'select';
 export type FieldGroup = 'architecture' | 'coupling' | 'training' | 'ablation' | 'schedule';
@@ -55,6 +55,13 @@ export const FIELDS: readonly FieldDef[] = [
   { key: 'train.steps', label: 'Steps', kind: 'int', group: 'training' },
   { key: 'train.batchSize', label: 'Batch size', kind: 'int', group: 'training' },
   { key: 'train.learningRate.initial', label: 'Learning rate', kind: 'number', group: 'training', step: 0.001 },
+  {
+    key: 'train.learningRate.warmupSteps',
+    label: 'Warm-up steps',
+    kind: 'int',
+    group: 'training',
+    help: 'linear learning-rate ramp from 0 (not in the paper: lr 0.01 from step 1 diverges, docs/flow.md); 0 for none',
+  },
   { key: 'train.seed', label: 'Seed', kind: 'int', group: 'training' },
   { key: 'model.ablation.afterCoupling', label: 'Squash after coupling', kind: 'select', group: 'ablation', options: AfterCouplingSchema.options },
   { key: 'model.ablation.transportCost', label: 'L2 transport cost', kind: 'number', group: 'ablation', step: 0.01 },
@@ -176,4 +183,18 @@ export function validateForm(preset: PresetName, data: string, values: FormValue
   if (!checked.success) problems.push(...checked.error.issues.map((i) => `${i.path.join('.')}: ${tidy(i.message)}`));
   const ok = problems.length === 0 && checked.success;
   return { fieldErrors, problems, config: ok ? full.data : null, overrides: ok ? checked.data : null };
+}
+
+/** A parameter count as the picker shows it: `12.45M`, `236k`, `980`. */
+export function formatParameterCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}
+
+/** The line under the preset picker: our count, and Table 1's beside it where the paper gives one. */
+export function presetCountLine(summary: { parameters: number; paper?: { source: string; parameters?: number | undefined } | undefined }): string {
+  const ours = `${formatParameterCount(summary.parameters)} parameters`;
+  const paper = summary.paper?.parameters;
+  return paper === undefined ? ours : `${ours} (${summary.paper!.source}: ${formatParameterCount(paper)})`;
 }

@@ -34,7 +34,12 @@ export type ControlAction = 'pause' | 'resume' | 'stop';
 
 const LIVE_STATES: readonly RunState[] = ['starting', 'running', 'paused', 'stopping'];
 export const LAST_RUN_KEY = 'flowstudio.lastRunDir';
-const BOUNDS_KEY = 'flowstudio.bounds:';
+/**
+ * Cached reference lines per dataset. They are computed on the test split, the split of the
+ * test curve they are drawn beside (the key changed when they moved off the train split, so a
+ * train-split value cached by an older version is not reused).
+ */
+const BOUNDS_KEY = 'flowstudio.bounds.test:';
 /** How many points openRun returns at most (the engine decimates older history). */
 export const RESTORE_MAX_POINTS = 20_000;
 /** Progress numbers refresh at most this often (the charts follow every record). */
@@ -282,7 +287,8 @@ export const useRunsStore = defineStore('runs', () => {
     if (!run) return;
     boundsBusy.value = true;
     try {
-      const result = await connection.get().invoke('bounds', { data: run.config.data, split: 'train' });
+      // heldOut: the Gaussian fitted on train, evaluated on test (what a trained linear flow gets).
+      const result = await connection.get().invoke('bounds', { data: run.config.data, split: 'test', heldOut: true });
       storage()?.setItem(BOUNDS_KEY + run.config.data, JSON.stringify(result));
       if (current.value?.config.data === run.config.data) bounds.value = result;
     } catch (e) {

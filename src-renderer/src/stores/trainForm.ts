@@ -1,13 +1,15 @@
 /**
  * The "new run" form: preset, data spec, editable config fields with live validation, and a
- * preview of the dataset (counts, examples) fetched as the spec changes. The form is kept in
- * localStorage so a reload does not lose a half-edited configuration.
+ * preview of the dataset (counts, examples) fetched as the spec changes, and the engine's
+ * preset catalogue (structure and parameter count of each preset, `listPresets`). The form is
+ * kept in localStorage so a reload does not lose a half-edited configuration.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { PRESETS, type PresetName, PresetNameSchema } from '../../../src-shared/config';
+import { type PresetName, PresetNameSchema } from '../../../src-shared/config';
 import { parseDataSpec, withDataSpecPath } from '../../../src-shared/dataSpec';
-import type { DatasetInfo } from '../../../src-shared/protocol';
+import { PRESETS } from '../../../src-shared/presets';
+import type { DatasetInfo, PresetSummary } from '../../../src-shared/protocol';
 import { readableError } from '../lib/errors';
 import { createLatestRunner } from '../lib/latest';
 import { type FormValues, validateForm, valuesFromPreset } from '../lib/trainForm';
@@ -51,6 +53,8 @@ export const useTrainFormStore = defineStore('trainForm', () => {
   const datasetBusy = ref(false);
   const datasetError = ref<string | null>(null);
   const browsing = ref(false);
+  /** The engine's summary of each preset (parameter counts); empty until `loadPresets`. */
+  const presetInfo = shallowRef<Partial<Record<PresetName, PresetSummary>>>({});
 
   /** The dataset's shape, once previewed: the model is checked against the real data. */
   const inputShape = computed(() => (dataset.value && dataset.value.spec === data.value.trim() ? dataset.value.shape : undefined));
@@ -88,6 +92,17 @@ export const useTrainFormStore = defineStore('trainForm', () => {
     }
     if (immediate) preview.now(spec);
     else preview.request(spec);
+  }
+
+  /** Fetches the preset catalogue once; without it the picker simply shows no counts. */
+  async function loadPresets(): Promise<void> {
+    if (Object.keys(presetInfo.value).length > 0) return;
+    try {
+      const { presets } = await connection.get().invoke('listPresets', {});
+      presetInfo.value = Object.fromEntries(presets.map((p) => [p.name, p]));
+    } catch (e) {
+      system.reportFailure('list the presets', e);
+    }
   }
 
   function selectPreset(name: PresetName): void {
@@ -141,9 +156,11 @@ export const useTrainFormStore = defineStore('trainForm', () => {
     datasetBusy,
     datasetError,
     browsing,
+    presetInfo,
     validation,
     canStart,
     loadDataset,
+    loadPresets,
     selectPreset,
     resetFields,
     setValue,

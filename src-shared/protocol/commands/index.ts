@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { dataCommands } from './data';
 import { evaluationCommands } from './evaluation';
 import { experimentCommands } from './experiments';
+import { presetCommands } from './presets';
 import { sampleCommands } from './sample';
 import { systemCommands } from './system';
 import { theoryCommands } from './theory';
@@ -18,6 +19,7 @@ export const commands = {
   ...theoryCommands,
   ...experimentCommands,
   ...toyCommands,
+  ...presetCommands,
 } as const;
 
 type Commands = typeof commands;
@@ -51,6 +53,7 @@ export * from './evaluation';
 export * from './theory';
 export * from './experiments';
 export * from './toy';
+export * from './presets';
 
 // Compile-time check that the preload's plain name list matches the schemas exactly.
 type ListedCommand = (typeof import('../names').COMMAND_NAME_LIST)[number];

@@ -31,6 +31,13 @@ export const MetricsRecordSchema = z
     trainNll: z.number().optional(),
     testBpd: z.number().optional(),
     testNll: z.number().optional(),
+    /**
+     * With the Sec. 6.2 transport cost (weight λ > 0): the objective minimised, train NLL (bpd or
+     * nats, as above) + λ·transportCost. trainBpd / trainNll stay the likelihood alone.
+     */
+    trainObjective: z.number().optional(),
+    /** The unweighted L2 transport cost Σ_blocks ‖f_l(h) − h‖² (per dimension for images). */
+    transportCost: z.number().optional(),
     lr: z.number().optional(),
     gradNorm: z.number().optional(),
     imagesPerSecond: z.number().optional(),

@@ -7,6 +7,7 @@
 import { PRESETS, type PresetName, type RunConfig, resolveRunConfig } from '../../../src-shared/config';
 import { parseDataSpec } from '../../../src-shared/dataSpec';
 import type { CommandArgs, LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
+import { listPresets } from '../../../src-main/engine/presetCatalogue';
 import { MemoryBridge } from './memoryBridge';
 import { patternPng } from './png';
 
@@ -177,6 +178,8 @@ export class FakeEngine {
         };
       },
       lipschitz: () => ({ blocks: [] }),
+      // The real catalogue: counting parameters is pure arithmetic on the preset configs.
+      listPresets: () => ({ presets: listPresets() }),
     });
   }
 

@@ -30,7 +30,7 @@ describe('ablation variants and report', () => {
     expect(defaultPresetFor('cifar10:/x')).toBe('paper-cifar10');
   });
 
-  it('reports the mean of the last 10 % of steps, and collapses without a final value', () => {
+  it('formats the report: the mean of the last 10 % of steps, the objective beside the NLL, no final value after a collapse', () => {
     const [baseline, , , , unconstrained] = ablationVariants();
     const outcomes: VariantOutcome[] = [
       {
@@ -40,6 +40,7 @@ describe('ablation variants and report', () => {
         lastStep: 20,
         lastFiniteStep: 20,
         nll: Array.from({ length: 20 }, (_, i) => ({ step: i + 1, value: 10 - i * 0.25 })),
+        objective: Array.from({ length: 20 }, (_, i) => ({ step: i + 1, value: 11 - i * 0.25, transport: 2 })),
         variance: [{ step: 20, value: 1.25 }],
         finalTest: 5.5,
         seconds: 12,
@@ -52,6 +53,7 @@ describe('ablation variants and report', () => {
         lastStep: 23,
         lastFiniteStep: 3,
         nll: [1, 2, 3].map((step) => ({ step, value: 9 - step })),
+        objective: [],
         variance: [],
         finalTest: null,
         seconds: 2,
@@ -59,15 +61,15 @@ describe('ablation variants and report', () => {
     ];
     const md = ablationReport(outcomes, { data: 'toy:rings', preset: 'toy2d', steps: 20, seed: 4, unit: 'nats' });
     // Last 10 % = steps 19 and 20: values 5.5 and 5.25.
-    expect(md).toContain('| baseline | the proposed flow | finished | 5.3750 | 5.2500 | 5.5000 | 1.250 | 12 s |');
-    expect(md).toContain('| unconstrained | no constraints on f_aff and f_act | collapsed after step 3 | – | 6.0000 | – | – | 2 s |');
+    expect(md).toContain('| baseline | the proposed flow | finished | 5.3750 | 5.2500 | 5.5000 | 6.3750 | 2.0000 | 1.250 | 12 s |');
+    expect(md).toContain('| unconstrained | no constraints on f_aff and f_act | collapsed after step 3 | – | 6.0000 | – | – | – | – | 2 s |');
     expect(md).toContain('last finite loss at step 3, stopped at step 23: 20 consecutive non-finite steps');
     expect(md).toContain('![training NLL (nats) against step](nll.png)');
   });
 });
 
 describe('runAblation', () => {
-  it('trains the variants with one seed and writes the report and the plots', async () => {
+  it('trains every variant a few steps with one seed and writes the report and the plots', async () => {
     const before = tf.memory().numTensors;
     const out = join(root, 'toy');
     const result = await runAblation({
@@ -77,7 +79,7 @@ describe('runAblation', () => {
       seed: 3,
       batchSize: 64,
       evalN: 64,
-      only: ['baseline', 'tanh'],
+      transportWeight: 0.2,
       model: { blocksPerLevel: 2, coupling: { hidden: 16 } },
       openDataset,
     });
@@ -85,17 +87,32 @@ describe('runAblation', () => {
     expect(result.outcomes.map((o) => [o.variant.name, o.status, o.lastStep])).toEqual([
       ['baseline', 'finished', 6],
       ['tanh', 'finished', 6],
+      ['normal-cdf', 'finished', 6],
+      ['l2-transport', 'finished', 6],
+      ['unconstrained', 'finished', 6],
     ]);
     for (const o of result.outcomes) {
       expect(o.nll.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(o.variance.length).toBe(6);
       expect(Number.isFinite(o.finalTest)).toBe(true);
-      const config = JSON.parse(readFileSync(join(o.runDir, 'config.json'), 'utf8')) as { train: { seed: number }; model: { ablation: { afterCoupling: string } } };
+      const config = JSON.parse(readFileSync(join(o.runDir, 'config.json'), 'utf8')) as { train: { seed: number }; model: { ablation: unknown } };
       expect(config.train.seed).toBe(3);
-      expect(config.model.ablation.afterCoupling).toBe(o.variant.name === 'tanh' ? 'tanh' : 'none');
+      expect(config.model.ablation).toEqual(o.variant.ablation);
     }
-    // Same seed, same data, different model: the first losses differ only through the variant.
-    expect(result.outcomes[0]!.nll[0]!.value).not.toBe(result.outcomes[1]!.nll[0]!.value);
+    const [baseline, tanh, cdf, l2, unconstrained] = result.outcomes as [VariantOutcome, VariantOutcome, VariantOutcome, VariantOutcome, VariantOutcome];
+    // Step 1 runs the initial weights: the squashes change the model, the cost and the free
+    // parameterisation do not (the blocks start as the identity, T = 0).
+    expect(tanh.nll[0]!.value).not.toBe(baseline.nll[0]!.value);
+    expect(cdf.nll[0]!.value).not.toBe(tanh.nll[0]!.value);
+    expect(l2.nll[0]!.value).toBeCloseTo(baseline.nll[0]!.value, 5);
+    expect(unconstrained.nll[0]!.value).toBeCloseTo(baseline.nll[0]!.value, 5);
+    // The transport variant reports the likelihood as its NLL and the penalised objective apart.
+    expect(baseline.objective).toEqual([]);
+    expect(l2.objective.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    l2.objective.forEach((p, i) => expect(p.value - l2.nll[i]!.value).toBeCloseTo(0.2 * p.transport, 5));
+    expect(l2.objective[5]!.transport).toBeGreaterThan(0);
+    // After step 1 the weights differ, so do the losses.
+    expect(l2.nll[5]!.value).not.toBe(baseline.nll[5]!.value);
     const md = readFileSync(result.reportPath, 'utf8');
     expect(md).toMatch(/\| baseline \| the proposed flow \| finished \|/);
     for (const png of [result.nllPlot, result.variancePlot]) {
@@ -106,5 +123,29 @@ describe('runAblation', () => {
     await expect(runAblation({ data: 'toy:two-moons', steps: 2, outDir: out, openDataset, only: ['baseline'] })).rejects.toThrow(/already exists/);
     await expect(runAblation({ data: 'toy:two-moons', steps: 2, outDir: join(root, 'x'), openDataset, only: ['nope'] })).rejects.toThrow(/unknown ablation variant "nope"/);
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }, 180_000);
+
+  it('detects the collapse of the unconstrained flow on a real run, where the baseline trains', async () => {
+    // The toy2d preset's own model (8 blocks, hidden 64); measured: the unconstrained flow's loss
+    // is non-finite from step 2 on, the guard stops it after 20 such steps.
+    const result = await runAblation({
+      data: 'toy:two-moons?n=512',
+      steps: 25,
+      outDir: join(root, 'collapse'),
+      seed: 3,
+      batchSize: 64,
+      evalN: 64,
+      only: ['baseline', 'unconstrained'],
+      openDataset,
+    });
+    const [baseline, unconstrained] = result.outcomes as [VariantOutcome, VariantOutcome];
+    expect([baseline.status, baseline.lastStep, baseline.nll.length]).toEqual(['finished', 25, 25]);
+    expect(unconstrained.status).toBe('collapsed');
+    expect(unconstrained.lastFiniteStep).toBeLessThan(5);
+    expect(unconstrained.nll.length).toBe(unconstrained.lastFiniteStep);
+    expect(unconstrained.failure).toMatch(/consecutive non-finite steps/);
+    const md = readFileSync(result.reportPath, 'utf8');
+    expect(md).toContain(`| unconstrained | no constraints on f_aff and f_act | collapsed after step ${unconstrained.lastFiniteStep} |`);
+    expect(md).toContain('## Collapsed variants');
+  }, 300_000);
 });

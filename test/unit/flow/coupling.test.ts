@@ -7,7 +7,7 @@ import { DualAffineCoupling } from '../../../src-main/engine/flow/layers/couplin
 import { CouplingNet } from '../../../src-main/engine/flow/layers/couplingNets';
 import { LOG_SCALE_MAX, LOG_SCALE_MIN } from '../../../src-main/engine/flow/mexicanHat';
 import { type Variable, tf } from '../../../src-main/engine/tf';
-import { jacobianLogDet, maxAbs, maxAbsDiff, perturb } from './helpers';
+import { jacobian, jacobianLogDet, maxAbs, maxAbsDiff, perturb } from './helpers';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -108,6 +108,38 @@ describe('DualAffineCoupling (f_aff)', () => {
     const free = make(true).apply(x).logScale.dataSync();
     expect(Math.max(...free.map(Math.abs))).toBeGreaterThan(2);
   });
+
+  for (const [network, shape] of shapes) {
+    it(`transforms both halves, the second from y1: the Jacobian's blocks (${network})`, () => {
+      // Dual coupling, channels (x1 | x2) with x1 the first ⌊c/2⌋: y1 = s1(x2)·x1 + t1(x2),
+      // y2 = s2(y1)·x2 + t2(y1). So ∂y1/∂x1 is diagonal and not I, ∂y2/∂x1 ≠ 0 (through y1) and
+      // ∂y2/∂x2 ≠ I. A single coupling (y2 = x2) would give ∂y2/∂x1 = 0 and ∂y2/∂x2 = I.
+      const c = shape[shape.length - 1]!;
+      const layer = coupling(c, network);
+      perturb(layer.variables, 0.3, 24);
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 6);
+      const { matrix, rows } = jacobian((v) => layer.forward(v).y, x);
+      const r = Math.floor(c / 2);
+      const half = (i: number): 1 | 2 => (i % c < r ? 1 : 2);
+      const blocks = { '11': 0, '11off': 0, '12': 0, '21': 0, '22minusI': 0 };
+      for (let i = 0; i < rows; i++)
+        for (let j = 0; j < rows; j++) {
+          const v = Math.abs(matrix[i * rows + j]!);
+          const key = `${half(i)}${half(j)}`;
+          if (key === '11') {
+            if (i === j) blocks['11'] = Math.max(blocks['11'], Math.abs(matrix[i * rows + j]! - 1));
+            else blocks['11off'] = Math.max(blocks['11off'], v);
+          } else if (key === '12') blocks['12'] = Math.max(blocks['12'], v);
+          else if (key === '21') blocks['21'] = Math.max(blocks['21'], v);
+          else blocks['22minusI'] = Math.max(blocks['22minusI'], Math.abs(matrix[i * rows + j]! - (i === j ? 1 : 0)));
+        }
+      expect(blocks['11off']).toBe(0); // y1 depends on x1 only elementwise
+      expect(blocks['11']).toBeGreaterThan(0.05); // s1 ≠ 1
+      expect(blocks['12']).toBeGreaterThan(0.05); // y1 depends on x2
+      expect(blocks['21']).toBeGreaterThan(0.05); // y2 depends on x1, through y1
+      expect(blocks['22minusI']).toBeGreaterThan(0.05); // x2 is transformed
+    });
+  }
 
   it('refuses a single channel', () => {
     expect(() => coupling(1, 'dense')).toThrow(/at least 2 channels, got 1/);

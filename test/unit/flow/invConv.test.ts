@@ -1,6 +1,7 @@
 /** f_conv: initialisation, inverse, log-det against the autodiff Jacobian, gradients against float64 finite differences. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src-main/engine/backend';
+import { ExpQrConv } from '../../../src-main/engine/flow/layers/expQrConv';
 import { InvertibleConv } from '../../../src-main/engine/flow/layers/invConv';
 import { inverse as inverse64 } from '../../../src-main/engine/numeric/lu';
 import { squeeze } from '../../../src-main/engine/ops/squeeze';
@@ -11,7 +12,7 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const made: InvertibleConv[] = [];
+const made: (InvertibleConv | ExpQrConv)[] = [];
 afterEach(() => {
   for (const layer of made.splice(0)) layer.dispose();
 });
@@ -19,6 +20,19 @@ afterEach(() => {
 let counter = 0;
 function layer(channels: number, kernel: number, kappa = 1.25): InvertibleConv {
   const l = new InvertibleConv({
+    descriptor: { name: 'L1.B1.conv', level: 0, block: 0, kind: 'conv' },
+    channels,
+    kernel,
+    kappa,
+    variablePrefix: `invconv-test-${++counter}/`,
+  });
+  made.push(l);
+  return l;
+}
+
+/** The GL⁺ parameterisation (expQrConv.ts), for the checks both forms must pass. */
+function expQrLayer(channels: number, kernel: number, kappa = 1.25): ExpQrConv {
+  const l = new ExpQrConv({
     descriptor: { name: 'L1.B1.conv', level: 0, block: 0, kind: 'conv' },
     channels,
     kernel,
@@ -190,3 +204,37 @@ describe('InvertibleConv (f_conv)', () => {
   });
 });
 
+
+describe('f_conv is a k×k convolution with stride k', () => {
+  // The kernel of the equivalent convolution: filter[a, b, ch, o] = W[(a·k + b)·c + ch, o]
+  // (output pixel (i, j) reads input pixels (k·i + a, k·j + b)); W from the float64 rebuild.
+  function kernelFromWeight(w: Float64Array, k: number, c: number): tf.Tensor4D {
+    const n = k * k * c;
+    const filter = new Float32Array(k * k * c * n);
+    for (let a = 0; a < k; a++)
+      for (let b = 0; b < k; b++)
+        for (let ch = 0; ch < c; ch++)
+          for (let o = 0; o < n; o++) filter[((a * k + b) * c + ch) * n + o] = w[((a * k + b) * c + ch) * n + o]!;
+    return tf.tensor4d(filter, [k, k, c, n]);
+  }
+
+  for (const [k, c] of [
+    [2, 2],
+    [3, 1],
+    [1, 3],
+  ] as [number, number][]) {
+    it(`equals tf.conv2d with stride ${k} and the kernel built from W (c = ${c}), to 1e-5`, () => {
+      for (const make of [layer, expQrLayer]) {
+        const l = make(c, k);
+        perturb(l.variables, 0.3, 31 + k);
+        const x = tf.randomNormal([2, 2 * k, 3 * k, c], 0, 1, 'float32', 7);
+        const reference = tf.conv2d(x as tf.Tensor4D, kernelFromWeight(l.weight64(), k, c), k, 'valid');
+        const { y } = l.forward(x);
+        expect(y.shape).toEqual(reference.shape);
+        expect(maxAbsDiff(y, reference)).toBeLessThan(1e-5);
+        // Not vacuous: the weight is far from κ·I, so a wrong layout would show.
+        expect(maxAbsDiff(y, tf.mul(squeeze(x, k), 1.25))).toBeGreaterThan(0.1);
+      }
+    });
+  }
+});

@@ -6,6 +6,9 @@
  *  - binMaxDerivative is the exact supremum (against a dense grid refined by golden section).
  */
 import { describe, expect, test } from 'vitest';
+import { initBackend } from '../../../src-main/engine/backend';
+import { RQActivation } from '../../../src-main/engine/flow/layers/rqActivation';
+import { tf } from '../../../src-main/engine/tf';
 import {
   MAX_CONSTRAINED_SLOPE,
   binDerivative,
@@ -144,13 +147,21 @@ describe('initial values', () => {
     for (const v of [1e-4, 0.5, 1, 3, 40]) expect(Math.log1p(Math.exp(inverseSoftplus(v)))).toBeCloseTo(v, 10);
   });
 
-  test('strict initial θa: α = m + (1 − m)·σ(θa) with m = h(β) equals β', () => {
-    for (const beta of [0.3, 0.5, 0.8, MAX_CONSTRAINED_SLOPE]) {
-      const m = strictKnotFloor(beta);
-      const sig = 1 / (1 + Math.exp(-logit((beta - m) / (1 - m))));
-      expect(m + (1 - m) * sig).toBeCloseTo(beta, 12);
-      // The closed form σ(θa) = β/(2 + β).
-      expect((beta - m) / (1 - m)).toBeCloseTo(beta / (2 + beta), 12);
+  test('the strict layer starts linear: every knot derivative and slope read from it is β, θa = log(β/2)', async () => {
+    await initBackend('cpu');
+    for (const beta of [0.3, 0.5, 0.8, 1]) {
+      const layer = new RQActivation({ descriptor: { name: 'L1.B1.act', level: 0, block: 0, kind: 'act' }, channels: 3, bins: 16, variant: 'strict', tailBound: 1e5, beta, name: `rqmath-init-${beta}` });
+      const slope = layer.initialSlope;
+      const k = layer.knots();
+      for (const row of [...k.alpha, ...k.slope]) for (const v of row) expect(Math.abs(v - slope)).toBeLessThan(2e-7);
+      // The documented closed form of the floor map's initial value, σ(θa) = β/(2 + β).
+      const thetaA = layer.variables.find((v) => v.name.endsWith('/theta_a'))!.dataSync();
+      for (const v of thetaA) expect(v).toBeCloseTo(Math.log(slope / 2), 5);
+      // And the map itself is the line βx, far into the tails.
+      const x = tf.tensor2d([-3e4, -1.5, 0, 0.7, 2.5, 9e4], [2, 3]);
+      const y = layer.forward(x).y.dataSync();
+      x.dataSync().forEach((v, i) => expect(Math.abs(y[i]! - slope * v)).toBeLessThan(5e-7 * Math.max(1, Math.abs(v))));
+      layer.dispose();
     }
   });
 });

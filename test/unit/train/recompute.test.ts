@@ -87,9 +87,13 @@ function globalRelativeDifference(a: LossAndGradients, b: LossAndGradients): num
 }
 
 function expectSameLossAndDiagnostics(a: LossAndGradients, b: LossAndGradients, tolerance: number): void {
-  const la = a.loss.dataSync()[0]!;
-  expect(Number.isFinite(la)).toBe(true);
-  expect(Math.abs(b.loss.dataSync()[0]! - la)).toBeLessThanOrEqual(tolerance * Math.abs(la));
+  for (const key of ['objective', 'nll', 'transport'] as const) {
+    expect(b[key] === undefined, key).toBe(a[key] === undefined);
+    if (!a[key]) continue;
+    const va = a[key].dataSync()[0]!;
+    expect(Number.isFinite(va)).toBe(true);
+    expect(Math.abs(b[key]!.dataSync()[0]! - va), key).toBeLessThanOrEqual(tolerance * Math.max(Math.abs(va), 1e-3));
+  }
   for (const key of ['layerLogdet', 'layerVariance'] as const) {
     const da = a[key]!.dataSync();
     const db = b[key]!.dataSync();
@@ -129,7 +133,10 @@ describe('per-block backward at the stored inputs equals plain autodiff', () => 
       const store = lossAndGradients(model, config, x, { memory: 'store', diagnostics: true });
       const blockwise = recomputeGradients(model, config, x, { diagnostics: true, measureDrift: false, storedInputs: true });
       const { worst, zero } = worstRelativeDifference(store, blockwise);
-      expect(worst).toBeLessThanOrEqual(1e-6);
+      // Bit-identical without a transport cost (measured: 0); with one, the per-block pass applies
+      // λ/(batch·d) to each block's term where plain autodiff scales the sum, so float rounding
+      // differs (measured up to 1.5e-5 on variables with small gradients).
+      expect(worst).toBeLessThanOrEqual(config.ablation.transportCost > 0 ? 5e-5 : 1e-6);
       // (A few squeeze-excitation weights of the tiny resnet-se get exactly zero gradient from
       // dead ReLUs, in both modes.)
       expect(zero.length).toBeLessThan(model.variables.length / 10);
@@ -143,20 +150,27 @@ describe('per-block backward at the stored inputs equals plain autodiff', () => 
 });
 
 describe('recomputed inputs: gradients equal plain autodiff to 1e-4 relative per variable', () => {
-  const cases: [string, ModelConfig, number][] = [
-    ['fashion-mnist-small', PRESETS['fashion-mnist-small'].model, 4],
-    ['paper-cifar10 (3 × 16 blocks) at 8×8', { ...PRESETS['paper-cifar10'].model, inputShape: [8, 8, 3] }, 4],
-    ['fashion structure at 8×8 with transport cost 0.1', withCost(small, 0.1), 4],
+  // [name, config, batch, model seed]. The gradient of these nets is not continuous (ReLU kinks,
+  // and the RQ log-slope's derivative jumps at every knot): where an input lies within the drift
+  // (~2e-6) of a kink, plain autodiff itself jumps there. Measured on paper-cifar10 at 8×8 with
+  // seeds 1–6: worst per-variable difference ≤ 2.7e-5 at seeds 1, 2, 4, 5, and 4e-3 / 0.11 at
+  // seeds 6 / 3 (an input at a kink / an RQ knot), where plain autodiff moves by 1.2e-2 / 0.11
+  // when the batch moves by ±2e-6. The next test covers such a seed.
+  const cases: [string, ModelConfig, number, number][] = [
+    ['fashion-mnist-small', PRESETS['fashion-mnist-small'].model, 4, 3],
+    ['paper-cifar10 (3 × 16 blocks) at 8×8', { ...PRESETS['paper-cifar10'].model, inputShape: [8, 8, 3] }, 4, 1],
+    ['fashion structure at 8×8 with transport cost 0.1', withCost(small, 0.1), 4, 3],
   ];
-  for (const [name, config, n] of cases) {
+  for (const [name, config, n, seed] of cases) {
     it(name, async () => {
-      const model = perturbedModel(config, 3);
+      const model = perturbedModel(config, seed);
       const x = batch(config, n, 7);
       const store = lossAndGradients(model, config, x, { memory: 'store', diagnostics: true });
       const before = tf.memory().numTensors;
       const recompute = lossAndGradients(model, config, x, { memory: 'recompute', diagnostics: true, measureDrift: true });
-      // Exactly the result's tensors survive: loss, one gradient per variable, two diagnostics, drift.
-      expect(tf.memory().numTensors - before).toBe(1 + model.variables.length + 3);
+      // Exactly the result's tensors survive: the objective (the NLL itself without a transport
+      // cost; else NLL, T and their sum), one gradient per variable, two diagnostics, the drift.
+      expect(tf.memory().numTensors - before).toBe((config.ablation.transportCost > 0 ? 3 : 1) + model.variables.length + 3);
       const { worst, name: worstName } = worstRelativeDifference(store, recompute);
       expect(worst, `worst variable ${worstName}`).toBeLessThanOrEqual(1e-4);
       expectSameLossAndDiagnostics(store, recompute, 1e-6);
@@ -170,6 +184,26 @@ describe('recomputed inputs: gradients equal plain autodiff to 1e-4 relative per
       model.dispose();
     });
   }
+});
+
+it('paper-cifar10 at 8×8 where an input sits at an RQ knot: recomputation stays within plain autodiff\'s own float32 noise', () => {
+  const config: ModelConfig = { ...PRESETS['paper-cifar10'].model, inputShape: [8, 8, 3] };
+  const model = perturbedModel(config, 3);
+  const x = batch(config, 4, 7);
+  const store = lossAndGradients(model, config, x, { memory: 'store', diagnostics: false });
+  const recompute = lossAndGradients(model, config, x, { memory: 'recompute', diagnostics: false, measureDrift: true });
+  expectSmallDrift(recompute.drift!, config);
+  const moved = tf.tidy(() => tf.add(x, tf.randomUniform(x.shape, -2e-6, 2e-6, 'float32', 9)));
+  const storeMoved = lossAndGradients(model, config, moved, { memory: 'store', diagnostics: false });
+  const vsStore = worstRelativeDifference(store, recompute);
+  const noise = worstRelativeDifference(store, storeMoved);
+  // The jump is real (L1.B2.act's knot parameters move by ~11% either way), and no larger in recompute mode.
+  expect(noise.worst).toBeGreaterThan(1e-2);
+  expect(vsStore.worst, `worst variable ${vsStore.name}`).toBeLessThanOrEqual(1.5 * noise.worst);
+  expect(globalRelativeDifference(store, recompute)).toBeLessThanOrEqual(1.5 * globalRelativeDifference(store, storeMoved));
+  tf.dispose([x, moved]);
+  for (const r of [store, recompute, storeMoved]) disposeGradients(r);
+  model.dispose();
 });
 
 it("paper-celebahq1024's 8 × 12 structure (split 3/4) at 256×256: drift, and gradients within float32's own noise", () => {

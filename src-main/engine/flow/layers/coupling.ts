@@ -20,6 +20,8 @@ export interface DualAffineCouplingOptions {
   network: CouplingNetwork;
   hidden: number;
   mixtures: number;
+  /** `resnet-se`: squeeze-excitation reduction (default 4). */
+  seReduction?: number;
   unconstrained: boolean;
   /** log s at initialisation (blockwise initialisation, init.ts). */
   logScaleInit: number;
@@ -50,6 +52,7 @@ export class DualAffineCoupling implements Bijection {
       network: o.network,
       hidden: o.hidden,
       mixtures: o.mixtures,
+      ...(o.seReduction !== undefined ? { seReduction: o.seReduction } : {}),
       unconstrained: o.unconstrained,
       logScaleInit: o.logScaleInit,
       mexicanHatBiases: o.mexicanHatBiases,

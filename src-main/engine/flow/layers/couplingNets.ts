@@ -13,12 +13,14 @@
  * Hidden layers: He-normal weights (seeded), zero biases. `unconstrained` (Sec. 6.2 ablation)
  * replaces the mixture by a free log-scale: log s = φ (one value per dimension, bias init
  * logScaleInit).
- * The bottleneck width is hidden/2 and the SE reduction is 4 (App. C does not give them).
+ * The bottleneck width is hidden/2 and the SE reduction `seReduction` (4 unless the config says;
+ * the paper presets use 2): App. C gives neither (couplingWidths.ts, docs/flow.md "Presets").
  */
 import type { CouplingNetwork } from '../../../../src-shared/config';
 import { conv2d } from '../../ops/conv2d';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';
+import { bottleneckWidth, headOutputs, squeezeExcitationWidth } from '../couplingWidths';
 import { mexicanHatTensor } from '../mexicanHat';
 import { heNormal, makeVariable, mixSeed, nameHash } from '../variables';
 
@@ -29,6 +31,8 @@ export interface CouplingNetOptions {
   outChannels: number;
   hidden: number;
   mixtures: number;
+  /** `resnet-se`: squeeze-excitation reduction (default 4). */
+  seReduction?: number;
   unconstrained: boolean;
   /** log s at initialisation (unconstrained nets). */
   logScaleInit: number;
@@ -73,8 +77,8 @@ class Linear {
 class SqueezeExcitation {
   private readonly reduce: Linear;
   private readonly expand: Linear;
-  constructor(channels: number, name: string, seed: number) {
-    const inner = Math.max(1, Math.floor(channels / 4));
+  constructor(channels: number, reduction: number | undefined, name: string, seed: number) {
+    const inner = squeezeExcitationWidth(channels, reduction);
     this.reduce = new Linear(0, channels, inner, `${name}.reduce`, { seed: mixSeed(seed, 1) });
     this.expand = new Linear(0, inner, channels, `${name}.expand`, { seed: mixSeed(seed, 2) });
   }
@@ -95,6 +99,7 @@ type LayerFactory = (kernel: number, inputs: number, outputs: number, name: stri
 interface TrunkContext {
   inChannels: number;
   hidden: number;
+  seReduction: number | undefined;
   prefix: string;
   seed: number;
   layer: LayerFactory;
@@ -120,15 +125,15 @@ const NETWORKS: Record<CouplingNetwork, (c: TrunkContext) => Trunk> = {
     const c2 = layer(1, hidden, hidden, 'conv2');
     return { features: (x) => tf.relu(c2.apply(tf.relu(c1.apply(x)))), headKernel: 3 };
   },
-  'resnet-se': ({ inChannels, hidden, prefix, seed, layer, vars }) => {
-    const b = Math.max(1, Math.floor(hidden / 2));
+  'resnet-se': ({ inChannels, hidden, seReduction, prefix, seed, layer, vars }) => {
+    const b = bottleneckWidth(hidden);
     const stem = layer(3, inChannels, hidden, 'stem');
     const r1 = layer(1, hidden, b, 'res.conv1');
     const r2 = layer(3, b, b, 'res.conv2');
     const r3 = layer(1, b, hidden, 'res.conv3');
-    const se1 = new SqueezeExcitation(hidden, `${prefix}res.se`, mixSeed(seed, nameHash('res.se')));
+    const se1 = new SqueezeExcitation(hidden, seReduction, `${prefix}res.se`, mixSeed(seed, nameHash('res.se')));
     const mid = layer(1, hidden, hidden, 'conv4');
-    const se2 = new SqueezeExcitation(hidden, `${prefix}se`, mixSeed(seed, nameHash('se')));
+    const se2 = new SqueezeExcitation(hidden, seReduction, `${prefix}se`, mixSeed(seed, nameHash('se')));
     vars.push(...se1.variables, ...se2.variables);
     const features = (x: Tensor): Tensor => {
       const h0 = tf.relu(stem.apply(x));
@@ -167,14 +172,14 @@ export class CouplingNet {
     };
     const build = NETWORKS[o.network] as ((c: TrunkContext) => Trunk) | undefined;
     if (!build) throw new Error(`${p}: unknown coupling network "${String(o.network)}" (expected ${Object.keys(NETWORKS).join(', ')})`);
-    const trunk = build({ inChannels: o.inChannels, hidden: h, prefix: p, seed: o.seed, layer, vars });
+    const trunk = build({ inChannels: o.inChannels, hidden: h, seReduction: o.seReduction, prefix: p, seed: o.seed, layer, vars });
     this.features = trunk.features;
     const headKernel = trunk.headKernel;
     const r = o.outChannels;
     const scaleOutputs = o.unconstrained ? r : o.mixtures * r;
-    const bias = new Float32Array(scaleOutputs + r);
+    const bias = new Float32Array(headOutputs(r, o.mixtures, o.unconstrained));
     for (let i = 0; i < scaleOutputs; i++) bias[i] = o.unconstrained ? o.logScaleInit : o.mexicanHatBiases[Math.floor(i / r)]!;
-    this.head = new Linear(headKernel, h, scaleOutputs + r, `${p}out`, { zeroWeight: true, bias });
+    this.head = new Linear(headKernel, h, bias.length, `${p}out`, { zeroWeight: true, bias });
     vars.push(...this.head.variables);
     this.variables = vars;
   }
