@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { benchData } from './data';
+import { benchMemory } from './memory';
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 
@@ -26,10 +27,12 @@ async function main(): Promise<void> {
   // wasm on one thread and on every core (FLOWSTUDIO_THREADS), to show what threads buy.
   const flow = BACKENDS.flatMap((b) => (b === 'wasm' && availableParallelism() > 1 ? [runFlowBench(b, 1), runFlowBench(b, availableParallelism())] : [runFlowBench(b)]));
   const data = await benchData();
+  const memory = benchMemory();
   const report = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     flow,
     data,
+    ...memory,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

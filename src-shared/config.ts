@@ -87,6 +87,25 @@ export const ModelConfigSchema = z
   .strict();
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
+/**
+ * How a training step gets its gradients (docs/memory.md): `store` keeps every activation for
+ * backprop (plain autodiff: memory grows with depth); `recompute` keeps only the latents and
+ * rebuilds each block's input from its output with the block's exact inverse during the
+ * backward pass (memory flat in depth, one extra inverse and forward per block).
+ */
+export const MemoryModeSchema = z.enum(['recompute', 'store']);
+export type MemoryMode = z.infer<typeof MemoryModeSchema>;
+
+/** The mode a config without `train.memory` uses: `recompute` for images, `store` for vectors (2-D toys). */
+export function defaultMemoryMode(model: ModelConfig): MemoryMode {
+  return lossUnit(model) === 'nats' ? 'store' : 'recompute';
+}
+
+/** The memory mode a run uses: its own, else the default for its model. */
+export function memoryModeOf(config: { model: ModelConfig; train: { memory?: MemoryMode | undefined } }): MemoryMode {
+  return config.train.memory ?? defaultMemoryMode(config.model);
+}
+
 export const TrainConfigSchema = z
   .object({
     batchSize: z.number().int().min(1).max(65536),
@@ -119,6 +138,11 @@ export const TrainConfigSchema = z
     checkpointEvery: z.number().int().min(0),
     /** Per-layer diagnostics (log-det, variance) every N steps. */
     diagnosticsEvery: z.number().int().min(1),
+    /**
+     * Gradient memory mode. Optional with no schema default (run folders written before it parse
+     * unchanged, and a partial override must not reset a preset's choice): `memoryModeOf`.
+     */
+    memory: MemoryModeSchema.optional(),
   })
   .strict();
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;

@@ -46,6 +46,7 @@ const paperTrain: TrainConfig = {
   evalN: 10_000,
   checkpointEvery: 1000,
   diagnosticsEvery: 10,
+  memory: 'recompute',
 };
 
 const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
@@ -155,6 +156,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       evalEvery: 100,
       evalN: 2048,
       checkpointEvery: 500,
+      // 8 dense blocks on 2-D points: activations are tiny, recomputation would only cost time.
+      memory: 'store',
     },
   },
 };

@@ -47,21 +47,28 @@ function couplingNet(config: ModelConfig, network: CouplingNetwork, inputs: numb
   }
 }
 
+/** The parameters of one block whose layers work on `channels` channels (its output's). */
+export function blockParameterCount(config: ModelConfig, channels: number): ParameterCount {
+  const c = channels;
+  const r = Math.floor(c / 2);
+  const conv = c * c + c;
+  const coupling = couplingNet(config, config.coupling.network, c - r, r) + couplingNet(config, config.coupling.network, r, c - r);
+  const activation = c * (3 * config.activation.bins + 2);
+  return { total: conv + coupling + activation, conv, coupling, activation };
+}
+
 /** Throws the config's shape problems (as createFlowModel would). */
 export function countParameters(config: ModelConfig): ParameterCount {
   const plan = planModel(config);
-  const bins = config.activation.bins;
-  let conv = 0;
-  let coupling = 0;
-  let activation = 0;
+  const sum: ParameterCount = { total: 0, conv: 0, coupling: 0, activation: 0 };
   for (const level of plan.levels) {
     for (const block of level.blocks) {
-      const c = block.outputShape[block.outputShape.length - 1]!;
-      const r = Math.floor(c / 2);
-      conv += c * c + c;
-      coupling += couplingNet(config, config.coupling.network, c - r, r) + couplingNet(config, config.coupling.network, r, c - r);
-      activation += c * (3 * bins + 2);
+      const b = blockParameterCount(config, block.outputShape[block.outputShape.length - 1]!);
+      sum.total += b.total;
+      sum.conv += b.conv;
+      sum.coupling += b.coupling;
+      sum.activation += b.activation;
     }
   }
-  return { total: conv + coupling + activation, conv, coupling, activation };
+  return sum;
 }

@@ -13,6 +13,7 @@ import { backendInfo } from '../backend';
 import { createFlowModel } from '../flow/model';
 import type { FlowModel } from '../flow/types';
 import { assignVariables, loadLatestCheckpoint } from '../train/checkpoint';
+import { assertRunFits } from '../train/memoryCheck';
 import { RunFolder, defaultRunsRoot, listRunFolders, newRunDir, writeFileAtomic } from '../train/runFolder';
 import { deriveSeed } from '../train/seeds';
 import { Trainer, type TrainerCallbacks, type TrainSummary } from '../train/trainer';
@@ -64,9 +65,10 @@ export class RunManager {
       folder = new RunFolder(options.runDir ? resolve(options.runDir) : newRunDir(this.runsRoot, options.preset));
       if (folder.exists()) throw new Error(`${folder.dir} already holds a run (config.json exists); resume it or choose another folder`);
     }
-    // Everything that can fail on bad input fails before anything is written.
+    // Everything that can fail on bad input fails before anything is written (or allocated).
     const dataset = await this.openDataset(config.data);
     checkDataMatchesModel(dataset, config);
+    await assertRunFits(config, (message) => options.callbacks.onLog?.('warn', message), { gpu: backendInfo().gpu });
     const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
     if (options.resume) {
       // A resumed run keeps its config; only its length may change (to extend a finished run).

@@ -26,9 +26,14 @@ export function batchToInput(batch: Batch, model: ModelConfig, seed: number): Te
 /** Per-example loss in reported units ([batch]): bpd for images, nats for toys. */
 export function perExampleLoss(model: FlowModel, config: ModelConfig, x: Tensor, trace = false): { loss: Tensor; trace?: LayerTrace } {
   const encoded = model.forward(x, { trace });
-  const logProb = logLikelihood(encoded);
-  const loss = lossUnit(config) === 'nats' ? tf.neg(logProb) : bitsPerDim(logProb, model.dims, config.bits);
+  const loss = lossFromEncoding(config, model.dims, encoded.latents, encoded.logdet);
   return encoded.trace ? { loss, trace: encoded.trace } : { loss };
+}
+
+/** Per-example loss ([batch]) from the latents and the total log-det of a forward pass. */
+export function lossFromEncoding(config: ModelConfig, dims: number, latents: Tensor[], logdet: Tensor): Tensor {
+  const logProb = logLikelihood({ latents, logdet });
+  return lossUnit(config) === 'nats' ? tf.neg(logProb) : bitsPerDim(logProb, dims, config.bits);
 }
 
 /**
@@ -44,14 +49,18 @@ export function perExampleLoss(model: FlowModel, config: ModelConfig, x: Tensor,
 export function transportCost(trace: LayerTrace, options: { dims: number; perExample: boolean }): Tensor {
   if (trace.blocks.length === 0) return tf.scalar(0);
   return tf.tidy(() => {
-    const terms = trace.blocks.map(({ input, output }) => {
-      const k = input.rank === 4 ? input.shape[1]! / output.shape[1]! : 1;
-      const moved = tf.sub(output, squeeze(input, k));
-      return tf.sum(tf.reshape(tf.square(moved), [moved.shape[0]!, -1]), 1);
-    });
-    const perExample = sumAll(terms);
+    const perExample = sumAll(trace.blocks.map(({ input, output }) => blockDisplacement(input, output)));
     const mean = tf.mean(perExample);
     return options.perExample ? mean : tf.div(mean, options.dims);
+  });
+}
+
+/** ‖f_l(h) − h‖² per example ([batch]) of one block: its term of the transport cost. */
+export function blockDisplacement(input: Tensor, output: Tensor): Tensor {
+  return tf.tidy(() => {
+    const k = input.rank === 4 ? input.shape[1]! / output.shape[1]! : 1;
+    const moved = tf.sub(output, squeeze(input, k));
+    return tf.sum(tf.reshape(tf.square(moved), [moved.shape[0]!, -1]), 1);
   });
 }
 

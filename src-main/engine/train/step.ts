@@ -1,23 +1,23 @@
 /**
  * One optimisation step: the objective (the NLL, plus the Sec. 6.2 transport cost when
- * configured), gradients of every variable, Adamax update, and the per-layer diagnostics of the
- * same forward pass when asked. `loss` is the likelihood alone; the penalised objective and the
- * cost come apart. Shared by the training loop and the benchmarks; every tensor it makes is
- * released before it returns.
+ * configured), gradients of every variable (train/gradients.ts, in the run's memory mode), Adamax
+ * update, and the per-layer diagnostics of the same forward pass when asked. `loss` is the
+ * likelihood alone; the penalised objective and the cost come apart. Shared by the training loop
+ * and the benchmarks; every tensor it makes is released before it returns.
  *
  * One read per step, asynchronous: objective, gradient norm, a finite flag, the NLL (and the
- * cost) and, on diagnostics steps, the per-layer log-det and variance and the activations'
- * slope tables travel back in one packed vector. The update is computed on the device before
- * that read and lands in the variables after it only when the flag says finite
- * (Adamax.update/commit): a non-finite objective or gradient never reaches the weights or the
- * optimiser state, and nothing waits for the host in between.
+ * transport cost) and, on diagnostics steps,
+ * the per-layer log-det and variance and the activations' slope tables travel back in one packed
+ * vector. The update is computed on the device before that read and lands in the variables
+ * after it only when the flag says finite (Adamax.update/commit): a non-finite loss or gradient
+ * never reaches the weights or the optimiser state, and nothing waits for the host in between.
  */
-import type { ModelConfig } from '../../../src-shared/config';
-import type { FlowModel } from '../flow/types';
+import { type MemoryMode, type ModelConfig, defaultMemoryMode } from '../../../src-shared/config';
 import { sumAll } from '../ops/sum';
+import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
-import { trainingObjective } from './objective';
+import { lossAndGradients } from './gradients';
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
@@ -28,7 +28,7 @@ export interface StepStats {
   /** The unweighted transport cost T (objective.ts). */
   transportCost?: number;
   gradNorm: number;
-  /** False when the objective or the gradient norm was not finite: the update was not applied. */
+  /** False when the loss or the gradient norm was not finite: the update was not applied. */
   finite: boolean;
   layerLogdet?: number[];
   layerVariance?: number[];
@@ -44,6 +44,8 @@ export interface StepInput {
   x: Tensor;
   lr: number;
   withDiagnostics: boolean;
+  /** How the gradients are computed (train/gradients.ts); default by model kind (`defaultMemoryMode`). */
+  memory?: MemoryMode;
 }
 
 /** True (bool scalar) when v is neither NaN nor ±∞: v − v is 0 exactly then, NaN otherwise. */
@@ -51,30 +53,27 @@ export function isFiniteScalar(v: Tensor): Tensor {
   return tf.tidy(() => tf.equal(tf.sub(v, v), 0));
 }
 
-export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics }: StepInput): Promise<StepStats> {
+export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics, memory }: StepInput): Promise<StepStats> {
   const held: Tensor[] = [];
-  let likelihood: Tensor | null = null;
-  let withTransport = false;
   let diagnostics: Tensor | null = null;
   let slopes: Tensor | null = null;
   let layerCount = 0;
+  let withTransport = false;
   let packed: Tensor;
   let update: PendingUpdate;
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const { nll, objective, transport, trace } = trainingObjective(model, config, x, withDiagnostics);
-      // The likelihood and the cost, kept past variableGrads' own tidy for the one read.
-      withTransport = transport !== undefined;
-      likelihood = tf.keep(tf.stack(transport ? [nll, transport] : [nll]));
-      held.push(likelihood);
-      if (trace && withDiagnostics) {
-        layerCount = trace.logdet.length;
-        diagnostics = tf.keep(tf.concat([tf.stack(trace.logdet), tf.stack(trace.variance)]));
-        held.push(diagnostics);
-      }
-      return objective as tf.Scalar;
-    }, model.variables as tf.Variable[]);
-    held.push(value, ...Object.values(grads));
+    const computed = lossAndGradients(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics });
+    const { objective: value, grads } = computed;
+    held.push(value, computed.nll, ...Object.values(grads));
+    if (computed.transport) held.push(computed.transport);
+    withTransport = computed.transport !== undefined;
+    if (computed.layerLogdet && computed.layerVariance) {
+      // To travel in the step's one read.
+      held.push(computed.layerLogdet, computed.layerVariance);
+      layerCount = computed.layerLogdet.shape[0]!;
+      diagnostics = tf.concat([computed.layerLogdet, computed.layerVariance]);
+      held.push(diagnostics);
+    }
     // The activations' tables of the parameters this step's loss saw.
     if (withDiagnostics && model.activationSlopeData) {
       slopes = model.activationSlopeData();
@@ -83,7 +82,8 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
     packed = tf.tidy(() => {
       const gradNorm = tf.sqrt(sumAll(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const finite = isFiniteScalar(tf.add(value, gradNorm));
-      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1]), likelihood!];
+      const parts = [tf.reshape(value, [1]), tf.reshape(gradNorm, [1]), tf.reshape(tf.cast(finite, 'float32'), [1]), tf.reshape(computed.nll, [1])];
+      if (computed.transport) parts.push(tf.reshape(computed.transport, [1]));
       if (diagnostics) parts.push(diagnostics);
       if (slopes) parts.push(slopes);
       return tf.concat(parts);

@@ -7,7 +7,7 @@
  * Control: pause / resume / stop take effect between steps. The loop yields to the event loop
  * after every step, so protocol requests (sampling, diagnostics) are answered while it trains.
  */
-import type { RunConfig } from '../../../src-shared/config';
+import { type RunConfig, memoryModeOf } from '../../../src-shared/config';
 import { roundTrip } from '../flow/roundTrip';
 import { lossUnit } from '../../../src-shared/lossUnit';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
@@ -249,7 +249,7 @@ export class Trainer {
   private async trainStep(batch: Batch, lr: number, withDiagnostics: boolean): Promise<StepStats> {
     const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'dequantize', this.step));
     try {
-      return await optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics });
+      return await optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics, memory: memoryModeOf(this.config) });
     } finally {
       x.dispose();
     }
