@@ -195,6 +195,16 @@ export class RunManager {
     if (entry.evicted && entry.leases === 0) entry.run.model.dispose();
   }
 
+  /**
+   * Stops every running trainer and waits until each has written its stop checkpoint (the
+   * engine's SIGTERM / SIGINT: the host's graceful shutdown, the app closing).
+   */
+  async stopAll(): Promise<void> {
+    const entries = [...this.trainers.values()].filter((e) => !isEnded(e.trainer));
+    for (const { trainer } of entries) trainer.stop();
+    await Promise.all(entries.map((e) => e.done));
+  }
+
   /** Waits for a run's loop to end (tests, CLI). */
   async wait(runId: string): Promise<TrainSummary | null> {
     const entry = this.trainers.get(runId);

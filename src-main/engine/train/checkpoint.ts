@@ -11,7 +11,7 @@
  * Pruning keeps the newest K and the best by test loss.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readRegularFile } from '../../data/regularFile';
@@ -132,7 +132,9 @@ export async function saveCheckpoint(
   };
   writeFileSynced(join(partial, 'meta.json'), `${JSON.stringify(meta)}\n`);
   fsyncFolder(partial);
-  rmSync(final, { recursive: true, force: true });
+  // A checkpoint of the same step (redone after a rollback) is renamed away, not deleted in
+  // place: a kill midway through a recursive delete would leave a half folder under a valid name.
+  if (existsSync(final)) retire(checkpointsDir, name);
   renameSync(partial, final);
   fsyncFolder(checkpointsDir);
   writeFileDurable(join(checkpointsDir, 'latest.json'), `${JSON.stringify({ dir: name, step: data.step })}\n`);
@@ -235,6 +237,13 @@ export function assignVariables(variables: readonly Variable[], names: readonly 
   });
 }
 
+/** Moves a step folder out of the loader's sight (`step-N.old`), replacing an earlier leftover. */
+function retire(checkpointsDir: string, name: string): void {
+  const old = join(checkpointsDir, `${name}.old`);
+  rmSync(old, { recursive: true, force: true });
+  renameSync(join(checkpointsDir, name), old);
+}
+
 /** Keeps the newest `keep` step folders and the one with the lowest test loss; drops leftovers of killed saves. */
 function prune(checkpointsDir: string, keep: number, newest: string): void {
   const dirs = stepDirs(checkpointsDir);
@@ -248,10 +257,12 @@ function prune(checkpointsDir: string, keep: number, newest: string): void {
     }
   }
   const kept = new Set([...dirs.slice(0, Math.max(1, keep)), newest, ...(best ? [best.name] : [])]);
-  for (const name of dirs) if (!kept.has(name)) rmSync(join(checkpointsDir, name), { recursive: true, force: true });
+  // Renamed out of the step-NNNNNNNN names first (atomic), then deleted: a kill during the
+  // delete leaves a leftover the loader ignores and the next save removes.
+  for (const name of dirs) if (!kept.has(name)) retire(checkpointsDir, name);
   for (const name of readdirSync(checkpointsDir)) {
-    if (name.endsWith('.partial') || name.includes('.tmp-')) {
-      if (name !== `${newest}.partial`) rmSync(join(checkpointsDir, name), { recursive: true, force: true });
+    if (name.endsWith('.partial') || name.endsWith('.old') || name.includes('.tmp-')) {
+      rmSync(join(checkpointsDir, name), { recursive: true, force: true });
     }
   }
 }
