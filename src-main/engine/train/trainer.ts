@@ -217,7 +217,8 @@ export class Trainer {
           time: Date.now(),
           epoch: batch.position.epoch + batch.position.offset / Math.max(1, this.dataset.info.trainCount),
           lr,
-          gradNorm: stats.gradNorm,
+          // NaN would be written as null, which is not a metrics record: only finite norms go in.
+          ...(Number.isFinite(stats.gradNorm) ? { gradNorm: stats.gradNorm } : {}),
           imagesPerSecond: batch.n / seconds,
           ...(stats.finite ? { [this.trainKey()]: stats.loss } : { skipped: true }),
           ...(stats.finite && stats.objective !== undefined ? { trainObjective: stats.objective, transportCost: stats.transportCost } : {}),
