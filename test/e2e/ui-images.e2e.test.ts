@@ -4,7 +4,7 @@
  * changes the samples; changing a level's control changes the perturbed image, the grid
  * temperature changes the Fig. 5 grid, and two images interpolate. Needs `npm run build` and /usr/share/datasets/fashion-mnist.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -37,6 +37,10 @@ beforeAll(async () => {
   await page.getByTestId('field-model-coupling-hidden').fill('8');
   await page.getByTestId('field-train-batchSize').fill('8');
   await page.getByTestId('field-train-steps').fill('4');
+  // A periodic evaluation at step 2 besides the initial one and the final one at step 4.
+  await page.getByTestId('more-settings').click();
+  await page.getByTestId('field-train-evalEvery').fill('2');
+  await page.getByTestId('field-train-evalN').fill('64');
   await page.getByTestId('start-training').click();
   await waitForState(page, /finished|stopped/, 110_000);
 });
@@ -45,6 +49,27 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   if (runsDir) rmSync(runsDir, { recursive: true, force: true });
+});
+
+/** The test evaluations the trainer wrote to the run's metrics.jsonl, in order. */
+function testEvaluations(): { step: number; testBpd: number }[] {
+  const [run] = readdirSync(runsDir).filter((name) => !name.startsWith('.'));
+  const lines = readFileSync(join(runsDir, run!, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  return lines.map((line) => JSON.parse(line) as { step: number; testBpd?: number }).filter((r): r is { step: number; testBpd: number } => r.testBpd !== undefined);
+}
+
+describe('Train view after a reload', () => {
+  it('draws every test evaluation of the finished run, the final one in the legend', async () => {
+    const evaluations = testEvaluations();
+    // Initial (step 0), periodic (step 2) and final (step 4, a record of its own).
+    expect(evaluations.map((e) => e.step)).toEqual([0, 2, 4]);
+    await page.reload();
+    await page.getByTestId('backend-name').waitFor({ timeout: 60_000 });
+    const points = async (): Promise<number[]> => ((await page.getByTestId('chart-nll').getAttribute('data-series-points')) ?? '').split(',').map(Number);
+    await expect.poll(points, { timeout: 30_000, interval: 250 }).toEqual([4, evaluations.length]);
+    const final = evaluations[evaluations.length - 1]!.testBpd;
+    expect(Number(await page.getByTestId('nll-latest-test').getAttribute('data-value'))).toBeCloseTo(final, 10);
+  });
 });
 
 describe('Sampler', () => {

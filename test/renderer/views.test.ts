@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.vue';
+import { resolveRunConfig } from '../../src-shared/config';
 import { FakeEngine } from './helpers/fakeEngine';
 import { type Mounted, mountWithEngine } from './helpers/mountApp';
 
@@ -43,6 +44,32 @@ describe('Train view', () => {
     });
     expect(wrapper.get('[data-testid="run-state"]').text()).toBe('running');
     expect(wrapper.get('[data-testid="chart-logdet"]').attributes('data-series-count')).toBe('6');
+  });
+
+  it('folds the new-run form while a run is open and fills it from the run on request', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('fashion-mnist-small', 10, 'finished');
+    localStorage.setItem('flowstudio.lastRunDir', run.summary.runDir);
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, tick } = mounted;
+    // The toy2d fields from the last preset are not on screen beside the Fashion-MNIST run.
+    expect(wrapper.find('[data-testid="new-run-form"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="new-run-folded"]').text()).toContain(run.summary.runId);
+    await wrapper.get('[data-testid="expand-new-run"]').trigger('click');
+    await tick();
+    expect(wrapper.get('[data-testid="new-run-note"]').text()).toContain(`not those of ${run.summary.runId}`);
+    expect((wrapper.get('[data-testid="preset"]').element as HTMLSelectElement).value).toBe('toy2d');
+    await wrapper.get('[data-testid="new-run-from-this"]').trigger('click');
+    await tick();
+    expect((wrapper.get('[data-testid="preset"]').element as HTMLSelectElement).value).toBe('fashion-mnist-small');
+    expect((wrapper.get('[data-testid="data-spec"]').element as HTMLInputElement).value).toBe(run.config.data);
+    expect((wrapper.get('[data-testid="field-train-steps"]').element as HTMLInputElement).value).toBe(String(run.config.train.steps));
+    expect(wrapper.get('[data-testid="filled-from"]').text()).toContain(run.summary.runId);
+    // Started as it stands, the form asks for the run's own config again.
+    await wrapper.get('[data-testid="new-run-form"]').trigger('submit');
+    await tick();
+    const args = engine.bridge.lastArgs('startTraining')!;
+    expect(resolveRunConfig(args.preset, args.overrides)).toEqual(run.config);
   });
 
   it('previews the dataset and shows why it cannot be read', async () => {
