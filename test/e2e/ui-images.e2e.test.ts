@@ -72,6 +72,25 @@ describe('Train view after a reload', () => {
   });
 });
 
+describe('Lipschitz panel', () => {
+  it('estimates every block of the run and draws one bar per block', async () => {
+    const [run] = readdirSync(runsDir).filter((name) => !name.startsWith('.'));
+    const { model } = JSON.parse(readFileSync(join(runsDir, run!, 'config.json'), 'utf8')) as { model: { levels: number; blocksPerLevel: number } };
+    const chart = page.getByTestId('chart-lipschitz');
+    expect(await chart.getAttribute('data-block-count')).toBe('0');
+    await page.getByTestId('lipschitz-iterations').fill('5');
+    await page.getByTestId('lipschitz-estimate').click();
+    await expect.poll(() => chart.getAttribute('data-block-count'), { timeout: 60_000, interval: 250 }).toBe(String(model.levels * model.blocksPerLevel));
+    const values = ((await chart.getAttribute('data-values')) ?? '').split(',').map(Number);
+    // A spectral norm is positive; these near-identity blocks (few steps from the volume-preserving init) sit near 1.
+    for (const v of values) {
+      expect(v).toBeGreaterThan(0.1);
+      expect(v).toBeLessThan(10);
+    }
+    expect(await page.getByTestId('lipschitz-summary').textContent()).toMatch(/max \d/);
+  });
+});
+
 describe('Sampler', () => {
   it('moving the temperature slider changes the samples', async () => {
     await page.getByTestId('nav-sampler').click();

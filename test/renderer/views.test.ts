@@ -112,6 +112,29 @@ describe('Train view', () => {
     expect(wrapper.find('[data-testid="btn-resume"]').exists()).toBe(false);
   });
 
+  it('estimates the Lipschitz constant of every block on request and draws one bar per block', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('fashion-mnist-small', 20, 'finished');
+    localStorage.setItem('flowstudio.lastRunDir', run.summary.runDir);
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    expect(wrapper.get('[data-testid="chart-lipschitz"]').attributes('data-block-count')).toBe('0');
+    await wrapper.get('[data-testid="lipschitz-iterations"]').setValue('5');
+    await wrapper.get('[data-testid="lipschitz-estimate"]').trigger('click');
+    await tick();
+    expect(engine.bridge.lastArgs('lipschitz')).toEqual({ run: { runDir: run.summary.runDir }, iterations: 5 });
+    const { model } = run.config;
+    const blocks = model.levels * model.blocksPerLevel;
+    expect(wrapper.get('[data-testid="chart-lipschitz"]').attributes('data-block-count')).toBe(String(blocks));
+    const bar = charts.find((c) => (c.data.labels ?? []).length === blocks)!;
+    expect(bar.data.labels?.[0]).toBe('L1.B1');
+    expect(bar.data.datasets[0]!.data).toHaveLength(blocks);
+    // Coloured by level: the first block of level 1 and of level 2 differ.
+    const colors = bar.data.datasets[0]!.backgroundColor as string[];
+    expect(colors[0]).not.toBe(colors[model.blocksPerLevel]);
+    expect(wrapper.get('[data-testid="lipschitz-summary"]').text()).toContain(`L${model.levels}.B${model.blocksPerLevel}`);
+  });
+
   it('the log-det legend hides a layer on click', async () => {
     const engine = new FakeEngine();
     engine.addRun('toy2d', 30, 'running');
