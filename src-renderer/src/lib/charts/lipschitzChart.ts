@@ -30,7 +30,7 @@ export function lipschitzChartConfig(blocks: readonly BlockEstimate[], theme: Ch
         y: {
           beginAtZero: true,
           suggestedMax: 1.2,
-          title: { display: true, text: '‖J‖₂ estimate (max over test examples)', color: theme.text },
+          title: { display: true, text: '‖J‖₂ (max over test examples)', color: theme.text },
           ticks: { color: theme.text, maxTicksLimit: 6 },
           grid: { color: theme.grid },
           border: { color: theme.grid },
