@@ -189,7 +189,7 @@ describe('Run comparison', () => {
     // The dark theme, on the Train view of the second run.
     await page.getByTestId('theme-toggle').click();
     await page.getByTestId('nav-train').click();
-    await expect.poll(() => page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+    await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('dark');
     await docShot(page, 'train-dark');
     expect(problems, problems.join('\n')).toEqual([]);
   });
