@@ -150,6 +150,26 @@ describe('Train view', () => {
   });
 });
 
+describe('Log-det grouping', () => {
+  it('sums the 1×1 convolutions per level on request, one chip per level', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('toy2d', 30, 'running');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    await wrapper.get('[data-testid="logdet-kind"]').setValue('conv');
+    await wrapper.get('[data-testid="logdet-grouping"]').setValue('level');
+    await tick();
+    const levels = run.config.model.levels;
+    expect(wrapper.get('[data-testid="logdet-legend"]').attributes('data-series-count')).toBe(String(levels));
+    expect(wrapper.findAll('[data-testid="logdet-chip"]')).toHaveLength(levels);
+    const chart = charts.find((c) => c.data.datasets[0]?.label === 'L1 conv')!;
+    const last = [...run.metrics].reverse().find((r) => r.layerLogdet)!;
+    const expected = run.layers.flatMap((l, i) => (l.level === 0 && l.kind === 'conv' ? [last.layerLogdet![i]!] : [])).reduce((a, b) => a + b, 0);
+    const points = chart.data.datasets[0]!.data as { x: number; y: number }[];
+    expect(points[points.length - 1]).toEqual({ x: last.step, y: expected });
+  });
+});
+
 describe('Sampler and latent studio views', () => {
   it('moving the temperature slider brings a new sample grid', async () => {
     const engine = new FakeEngine();
