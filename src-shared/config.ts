@@ -167,22 +167,35 @@ export const RunConfigSchema = z
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
+/**
+ * `schema.partial()` with every field's schema default dropped: an override that leaves a field
+ * out must leave the preset's value, not put the schema's default in its place (zod's partial
+ * keeps `.default()`, so `{learningRate: {initial}}` would reset a preset's warm-up to 0).
+ */
+function overridable<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    shape[key] = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
+  }
+  return z.object(shape).partial() as unknown as ReturnType<z.ZodObject<Shape>['partial']>;
+}
+
 /** Deep-partial overrides a user may apply on top of a preset (UI form, CLI flags). */
 export const RunOverridesSchema = z
   .object({
     data: z.string().min(1).max(4096).optional(),
-    model: ModelConfigSchema.partial()
+    model: overridable(ModelConfigSchema)
       .extend({
-        coupling: ModelConfigSchema.shape.coupling.partial().optional(),
-        activation: ModelConfigSchema.shape.activation.partial().optional(),
-        ablation: ModelConfigSchema.shape.ablation.partial().optional(),
+        coupling: overridable(ModelConfigSchema.shape.coupling).strict().optional(),
+        activation: overridable(ModelConfigSchema.shape.activation).strict().optional(),
+        ablation: overridable(ModelConfigSchema.shape.ablation).strict().optional(),
       })
       .strict()
       .optional(),
-    train: TrainConfigSchema.partial()
+    train: overridable(TrainConfigSchema)
       .extend({
-        learningRate: TrainConfigSchema.shape.learningRate.partial().optional(),
-        adamax: TrainConfigSchema.shape.adamax.partial().optional(),
+        learningRate: overridable(TrainConfigSchema.shape.learningRate).strict().optional(),
+        adamax: overridable(TrainConfigSchema.shape.adamax).strict().optional(),
       })
       .strict()
       .optional(),
