@@ -23,6 +23,12 @@ function runFlowBench(backend: string, threads?: number): object {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--reference')) {
+    // FlowStudio against its PyTorch reference (bench/reference/compare.ts), one JSON document.
+    const { compareWithReference } = await import('./reference/compare');
+    process.stdout.write(`${JSON.stringify(await compareWithReference(process.argv.slice(2)), null, 2)}\n`);
+    return;
+  }
   const started = Date.now();
   // wasm on one thread and on every core (FLOWSTUDIO_THREADS), to show what threads buy.
   const flow = BACKENDS.flatMap((b) => (b === 'wasm' && availableParallelism() > 1 ? [runFlowBench(b, 1), runFlowBench(b, availableParallelism())] : [runFlowBench(b)]));
@@ -38,4 +44,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
