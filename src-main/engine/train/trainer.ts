@@ -166,6 +166,7 @@ export class Trainer {
     this.setState('running');
     try {
       if (this.step === 0) {
+        await this.initializeFromData();
         const initial = await this.evaluateTest(0);
         this.initialTest = initial;
         this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await this.activationSlopes()) });
@@ -243,6 +244,27 @@ export class Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+  }
+
+  /**
+   * Data-dependent initialisation (Glow's ActNorm) from the run's first training batch, before
+   * step 1 of a new run. It lives in the variables afterwards, so checkpoints carry it and a
+   * resumed run (step > 0) never repeats it; a run restarted before its first checkpoint redoes
+   * it from the same batch and noise, to the same values.
+   */
+  private async initializeFromData(): Promise<void> {
+    if (!this.model.initializeFromData) return;
+    const { train } = this.config;
+    const it = this.dataset.batches('train', { batchSize: train.batchSize, seed: train.seed, shuffle: true, start: this.position, dropLast: true })[Symbol.asyncIterator]();
+    const { value: batch } = await it.next();
+    await it.return?.();
+    if (!batch) return;
+    const x = batchToInput(batch, this.config.model, deriveSeed(train.seed, 'dequantize', 0));
+    try {
+      this.model.initializeFromData(x);
+    } finally {
+      x.dispose();
+    }
   }
 
   /** One optimisation step on a batch (dequantisation noise drawn from the step). */
