@@ -76,7 +76,6 @@ const paper32Model: ModelConfig = {
 };
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
-  ...BASELINE_PRESETS,
   'paper-cifar10': {
     name: 'paper-cifar10',
     description: 'Table 1, CIFAR-10: 3 levels x 16 blocks, split 1/2, ResNet-SE coupling, hidden 128, batch 1024.',
@@ -164,4 +163,5 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       memory: 'store',
     },
   },
+  ...BASELINE_PRESETS,
 };

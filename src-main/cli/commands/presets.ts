@@ -28,7 +28,9 @@ function describe(p: PresetSummary): string {
     `${p.name}: ${millions(p.parameters)} parameters${paper}${published}`,
     ...flow,
     `  ${p.inputShape.join('x')}, ${p.levels} levels x ${p.blocksPerLevel} blocks, split ${p.splitFraction}, k ${p.firstConvKernel} then ${p.convKernel}`,
-    `  ${p.network} hidden ${p.hidden}${se}, M = ${p.mixtures}, ${p.bins} bins (${p.activationVariant}), beta ${p.beta}, ${p.bits}-bit`,
+    flow.length > 0
+      ? `  ${p.network} hidden ${p.hidden}, ${p.bits}-bit`
+      : `  ${p.network} hidden ${p.hidden}${se}, M = ${p.mixtures}, ${p.bins} bins (${p.activationVariant}), beta ${p.beta}, ${p.bits}-bit`,
     `  batch ${p.batchSize}, lr ${lr.initial} -> ${lr.final} (x${lr.decayRate} per ${lr.decaySteps} steps), warm-up ${lr.warmupSteps} steps`,
   ].join('\n');
 }
