@@ -155,6 +155,22 @@ export function memoryModeOf(config: { model: ModelConfig; train: { memory?: Mem
   return config.train.memory ?? defaultMemoryMode(config.model);
 }
 
+export const DEFAULT_CHECKPOINT_SECONDS = 120;
+
+/** Seconds between time-based checkpoints of a run (default 120). */
+export function checkpointSecondsOf(train: { checkpointSeconds?: number | undefined }): number {
+  return train.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS;
+}
+
+/** The numerical guard's settings of a run, defaults filled in. */
+export function guardOf(train: { maxNonFiniteSteps?: number | undefined; rollbackLrFactor?: number | undefined; maxRollbacks?: number | undefined }): {
+  maxNonFiniteSteps: number;
+  rollbackLrFactor: number;
+  maxRollbacks: number;
+} {
+  return { maxNonFiniteSteps: train.maxNonFiniteSteps ?? 10, rollbackLrFactor: train.rollbackLrFactor ?? 0.5, maxRollbacks: train.maxRollbacks ?? 3 };
+}
+
 export const TrainConfigSchema = z
   .object({
     batchSize: z.number().int().min(1).max(65536),
@@ -185,6 +201,19 @@ export const TrainConfigSchema = z
     /** Number of test examples used by each evaluation. */
     evalN: z.number().int().min(1),
     checkpointEvery: z.number().int().min(0),
+    /**
+     * Also checkpoint when this many seconds passed since the last one (0: steps only).
+     * Optional so run folders written before it parse unchanged: `checkpointSecondsOf`.
+     */
+    checkpointSeconds: z.number().min(0).max(1e7).optional(),
+    /**
+     * Numerical guard (docs/reliability.md), all optional with defaults in `guardOf`: after
+     * `maxNonFiniteSteps` skipped steps in a row the run rolls back to its last checkpoint with
+     * the learning rate × `rollbackLrFactor`, at most `maxRollbacks` times, then fails.
+     */
+    maxNonFiniteSteps: z.number().int().min(1).max(1_000_000).optional(),
+    rollbackLrFactor: z.number().gt(0).lt(1).optional(),
+    maxRollbacks: z.number().int().min(0).max(100).optional(),
     /** Per-layer diagnostics (log-det, variance) every N steps. */
     diagnosticsEvery: z.number().int().min(1),
     /**
@@ -227,22 +256,35 @@ export const RunConfigSchema = z
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
+/**
+ * `schema.partial()` with every field's schema default dropped: an override that leaves a field
+ * out must leave the preset's value, not put the schema's default in its place (zod's partial
+ * keeps `.default()`, so `{learningRate: {initial}}` would reset a preset's warm-up to 0).
+ */
+function overridable<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    shape[key] = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
+  }
+  return z.object(shape).partial() as unknown as ReturnType<z.ZodObject<Shape>['partial']>;
+}
+
 /** Deep-partial overrides a user may apply on top of a preset (UI form, CLI flags). */
 export const RunOverridesSchema = z
   .object({
     data: z.string().min(1).max(4096).optional(),
-    model: ModelConfigSchema.partial()
+    model: overridable(ModelConfigSchema)
       .extend({
-        coupling: ModelConfigSchema.shape.coupling.partial().optional(),
-        activation: ModelConfigSchema.shape.activation.partial().optional(),
-        ablation: ModelConfigSchema.shape.ablation.partial().optional(),
+        coupling: overridable(ModelConfigSchema.shape.coupling).strict().optional(),
+        activation: overridable(ModelConfigSchema.shape.activation).strict().optional(),
+        ablation: overridable(ModelConfigSchema.shape.ablation).strict().optional(),
       })
       .strict()
       .optional(),
-    train: TrainConfigSchema.partial()
+    train: overridable(TrainConfigSchema)
       .extend({
-        learningRate: TrainConfigSchema.shape.learningRate.partial().optional(),
-        adamax: TrainConfigSchema.shape.adamax.partial().optional(),
+        learningRate: overridable(TrainConfigSchema.shape.learningRate).strict().optional(),
+        adamax: overridable(TrainConfigSchema.shape.adamax).strict().optional(),
       })
       .strict()
       .optional(),

@@ -89,7 +89,7 @@ describe('ActNorm data-dependent initialisation', () => {
       tensors[model.parameterNames[i]!] = v;
     });
     await saveCheckpoint(dir, { step: 1, optimizerIterations: 0, position: { epoch: 0, offset: 0 }, backend: 'cpu' }, tensors);
-    const loaded = loadLatestCheckpoint(dir)!;
+    const loaded = (await loadLatestCheckpoint(dir))!;
     const resumed = createFlowModel(config, { seed: 3 });
     assignVariables(resumed.variables, resumed.parameterNames, loaded.tensors, loaded.dir);
     for (const t of Object.values(loaded.tensors)) t.dispose();
