@@ -106,6 +106,22 @@ export function memoryModeOf(config: { model: ModelConfig; train: { memory?: Mem
   return config.train.memory ?? defaultMemoryMode(config.model);
 }
 
+export const DEFAULT_CHECKPOINT_SECONDS = 120;
+
+/** Seconds between time-based checkpoints of a run (default 120). */
+export function checkpointSecondsOf(train: { checkpointSeconds?: number | undefined }): number {
+  return train.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS;
+}
+
+/** The numerical guard's settings of a run, defaults filled in. */
+export function guardOf(train: { maxNonFiniteSteps?: number | undefined; rollbackLrFactor?: number | undefined; maxRollbacks?: number | undefined }): {
+  maxNonFiniteSteps: number;
+  rollbackLrFactor: number;
+  maxRollbacks: number;
+} {
+  return { maxNonFiniteSteps: train.maxNonFiniteSteps ?? 10, rollbackLrFactor: train.rollbackLrFactor ?? 0.5, maxRollbacks: train.maxRollbacks ?? 3 };
+}
+
 export const TrainConfigSchema = z
   .object({
     batchSize: z.number().int().min(1).max(65536),
@@ -136,6 +152,19 @@ export const TrainConfigSchema = z
     /** Number of test examples used by each evaluation. */
     evalN: z.number().int().min(1),
     checkpointEvery: z.number().int().min(0),
+    /**
+     * Also checkpoint when this many seconds passed since the last one (0: steps only).
+     * Optional so run folders written before it parse unchanged: `checkpointSecondsOf`.
+     */
+    checkpointSeconds: z.number().min(0).max(1e7).optional(),
+    /**
+     * Numerical guard (docs/reliability.md), all optional with defaults in `guardOf`: after
+     * `maxNonFiniteSteps` skipped steps in a row the run rolls back to its last checkpoint with
+     * the learning rate × `rollbackLrFactor`, at most `maxRollbacks` times, then fails.
+     */
+    maxNonFiniteSteps: z.number().int().min(1).max(1_000_000).optional(),
+    rollbackLrFactor: z.number().gt(0).lt(1).optional(),
+    maxRollbacks: z.number().int().min(0).max(100).optional(),
     /** Per-layer diagnostics (log-det, variance) every N steps. */
     diagnosticsEvery: z.number().int().min(1),
     /**

@@ -3,18 +3,22 @@
  * `supersede` key costs the engine fewer full grids than requests (counted by the engine's own
  * `requestStats`), the newest gets its full answer and the superseded ones CANCELLED; a
  * preview answers the full grid's first images. Through a real engine process, on a
- * fashion-mnist-small model trained for one step on the real Fashion-MNIST.
+ * fashion-mnist-small model trained for one step on the real Fashion-MNIST; the slider burst
+ * also over the serve mode's real WebSocket, as the browser UI sends it.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandResult, Png, ResponseFrame } from '../../src-shared/protocol';
 import { type NodeHost, createNodeHost } from '../../src-main/host/nodeHost';
+import { type RunningServer, startServer } from '../../src-main/host/serve';
+import WebSocket from 'ws';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 let host: NodeHost;
+let server: RunningServer;
 let nextId = 1;
 let runId = '';
 
@@ -42,6 +46,9 @@ async function tile(png: Png, k: number, columns: number): Promise<Buffer> {
 
 beforeAll(async () => {
   host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_RUNS: mkdtempSync(join(tmpdir(), 'flowstudio-supersede-')) } });
+  const staticDir = mkdtempSync(join(tmpdir(), 'flowstudio-static-'));
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+  server = await startServer({ router: host.router, staticDir, token: 'supersede-token' });
   if (!existsSync(FASHION)) return;
   const started = await call<CommandResult<'startTraining'>>('startTraining', {
     preset: 'fashion-mnist-small',
@@ -51,7 +58,34 @@ beforeAll(async () => {
   await call('waitForRun', { runId });
 }, 300_000);
 
-afterAll(() => host.close());
+afterAll(async () => {
+  await server.close();
+  host.close();
+});
+
+/** Requests over one WebSocket, answers matched by id (superseded ones may answer out of order). */
+async function socketClient(): Promise<{ send(command: string, args: unknown): Promise<ResponseFrame>; close(): void }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=supersede-token`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const waiting = new Map<number, (frame: ResponseFrame) => void>();
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as ResponseFrame | { type: 'event' };
+    if (frame.type === 'response' && frame.id !== null) waiting.get(frame.id)?.(frame);
+  });
+  let id = 1;
+  return {
+    send(command, args) {
+      const frameId = id++;
+      const reply = new Promise<ResponseFrame>((resolve) => waiting.set(frameId, resolve));
+      ws.send(JSON.stringify({ v: 1, type: 'request', id: frameId, command, args }));
+      return reply;
+    },
+    close: () => ws.close(),
+  };
+}
 
 describe.skipIf(!existsSync(FASHION))('superseded requests', () => {
   it('a burst of 10 temperature changes computes fewer than 10 full grids; the last one is answered in full', async () => {
@@ -82,6 +116,40 @@ describe.skipIf(!existsSync(FASHION))('superseded requests', () => {
     expect(after.cancelled - before.cancelled).toBe(cancelled);
     expect(after.completed - before.completed).toBeLessThan(10);
     console.log(`supersede: 10 requests, ${full} full grids computed, ${cancelled} cancelled`);
+  });
+
+  it('over the real WebSocket: 10 temperature changes, the last answered in full, fewer than 10 grids computed', async () => {
+    const client = await socketClient();
+    try {
+      const statsOf = async (): Promise<{ completed: number; cancelled: number }> => {
+        const r = await client.send('requestStats', {});
+        if (!r.ok) throw new Error(r.error.message);
+        return (r.result as CommandResult<'requestStats'>).commands['sample'] ?? { completed: 0, cancelled: 0 };
+      };
+      const before = await statsOf();
+      const temperatures = Array.from({ length: 10 }, (_, i) => 0.4 + 0.05 * i);
+      const pending: Promise<ResponseFrame>[] = [];
+      for (const temperature of temperatures) {
+        pending.push(client.send('sample', { run: { runId }, n: 64, temperature, seed: 2, supersede: 'sampler' }));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const responses = await Promise.all(pending);
+      const after = await statsOf();
+      const last = responses[9]!;
+      expect(last.ok).toBe(true);
+      if (!last.ok) return;
+      const result = last.result as CommandResult<'sample'>;
+      expect([result.n, result.temperature]).toEqual([64, temperatures[9]]);
+      // Coalescing rule (dispatcher.ts): a request is answered in full unless a newer one with its key arrived before it finished.
+      for (const r of responses.slice(0, -1)) if (!r.ok) expect(r.error.code).toBe('CANCELLED');
+      const full = responses.filter((r) => r.ok).length;
+      expect(after.completed - before.completed).toBe(full);
+      expect(after.cancelled - before.cancelled).toBe(10 - full);
+      expect(full).toBeLessThan(10);
+      console.log(`supersede over WebSocket: 10 requests, ${full} full grids computed, ${10 - full} cancelled`);
+    } finally {
+      client.close();
+    }
   });
 
   it('requests sent back to back: all but the newest answer CANCELLED', async () => {

@@ -53,6 +53,12 @@ export const MetricsRecordSchema = z
     lipschitz: z.array(z.number()).optional(),
     /** The Sec. 2.2 log-det blow-up detector's warning at this step (theory/blowup.ts). */
     blowupWarning: z.string().optional(),
+    /** The step's loss or gradient was not finite: its update was skipped (train/trainer.ts guard). */
+    skipped: z.boolean().optional(),
+    /** The guard's factor on the scheduled learning rate, present once a rollback lowered it. */
+    lrScale: z.number().positive().optional(),
+    /** First record after a rollback: the step at which training diverged (resumed from this record's step − 1). */
+    rolledBackFrom: z.number().int().min(0).optional(),
   })
   .strict();
 export type MetricsRecord = z.infer<typeof MetricsRecordSchema>;

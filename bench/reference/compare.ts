@@ -1,0 +1,137 @@
+/**
+ * `npm run bench -- --reference`: FlowStudio against its PyTorch reference (bench/reference/
+ * flow.py) on this machine, printed as one JSON document:
+ *  - training images/s of fashion-mnist-small at batch 16 and 64 for both, and their ratio;
+ *    the two are interleaved (engine, torch, engine, torch, ... `--rounds` times) so both see
+ *    the same machine load, and every round is reported beside the median;
+ *  - test bpd (first `--eval-n` test images) after the same `--bpd-steps` steps at batch 16
+ *    for both, from the same initial weights (the engine's, exported), for `--runs` seeds.
+ * Load average is recorded at the start and the end (the machine is shared). Not a test.
+ *
+ * Options: --rounds N (2) --speed-steps N (6: the first of them warms up and is not timed)
+ * --bpd-steps N (200) --runs N (2) --eval-n N (1000) --torch-threads N (every core).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryModeOf, resolveRunConfig } from '../../src-shared/config';
+import { backendInfo, initBackend } from '../../src-main/engine/backend';
+import { trainEngine, writeInitialWeights } from './engineTrain';
+import { FASHION_MNIST, PYTHON, referenceUnavailable } from './parity';
+
+interface Options {
+  rounds: number;
+  speedSteps: number;
+  bpdSteps: number;
+  runs: number;
+  evalN: number;
+  torchThreads: number;
+}
+
+interface TorchRun {
+  torch: string;
+  threads: number;
+  stepSeconds: number[];
+  lastLoss: number;
+  testBpd?: number;
+}
+
+function option(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} needs a whole number, got "${args[at + 1] ?? ''}"`);
+  return value;
+}
+
+function runTorch(dir: string, args: { batch: number; steps: number; evalN: number; seed: number; threads: number }): TorchRun {
+  const argv = [join(import.meta.dirname, 'train.py'), dir, '--batch', String(args.batch), '--steps', String(args.steps), '--eval-n', String(args.evalN), '--seed', String(args.seed), '--threads', String(args.threads)];
+  // OpenMP's default is to spin at its barriers: on a machine shared with other work that made
+  // 2 threads 5x slower than 1 (measured under load 14); passive waiting gives torch its best.
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const result = spawnSync(PYTHON, argv, { encoding: 'utf8', env, timeout: 60 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
+  if (result.status !== 0) throw new Error(`train.py failed (${result.status}): ${result.stderr.trim().slice(-1500)}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as TorchRun;
+}
+
+/** Images per second over the timed steps (the first step warms up kernels and is left out). */
+function imagesPerSecond(batch: number, stepSeconds: number[]): number {
+  const timed = stepSeconds.slice(1);
+  const total = timed.reduce((a, b) => a + b, 0);
+  return Number(((batch * timed.length) / total).toFixed(2));
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const round3 = (v: number): number => Number(v.toFixed(3));
+
+export async function compareWithReference(args: string[]): Promise<object> {
+  const why = referenceUnavailable();
+  if (why) throw new Error(`--reference: the PyTorch reference cannot run here: ${why}`);
+  const o: Options = {
+    rounds: option(args, '--rounds', 2),
+    speedSteps: Math.max(2, option(args, '--speed-steps', 6)),
+    bpdSteps: option(args, '--bpd-steps', 200),
+    runs: option(args, '--runs', 2),
+    evalN: option(args, '--eval-n', 1000),
+    torchThreads: option(args, '--torch-threads', availableParallelism()),
+  };
+  const started = Date.now();
+  const loadStart = loadavg();
+  await initBackend(process.env.FLOWSTUDIO_BACKEND as Parameters<typeof initBackend>[0]);
+  const info = backendInfo();
+  const config = resolveRunConfig('fashion-mnist-small', { data: `fashion-mnist:${FASHION_MNIST}` });
+  const dir = mkdtempSync(join(tmpdir(), 'flowstudio-reference-'));
+  let torchVersion = '';
+  let torchThreads = 0;
+  try {
+    const throughput: Record<string, object> = {};
+    for (const batch of [16, 64]) {
+      const engine: number[] = [];
+      const torch: number[] = [];
+      for (let round = 0; round < o.rounds; round++) {
+        await writeInitialWeights(dir, config, round);
+        engine.push(imagesPerSecond(batch, (await trainEngine(config, { seed: round, batch, steps: o.speedSteps, evalN: 0 })).stepSeconds));
+        const t = runTorch(dir, { batch, steps: o.speedSteps, evalN: 0, seed: round, threads: o.torchThreads });
+        torchVersion = t.torch;
+        torchThreads = t.threads;
+        torch.push(imagesPerSecond(batch, t.stepSeconds));
+      }
+      const e = median(engine);
+      const t = median(torch);
+      throughput[`batch${batch}`] = { engineImagesPerSecond: e, torchImagesPerSecond: t, ratio: round3(e / t), rounds: { engine, torch } };
+    }
+    const runs: object[] = [];
+    const engineBpd: number[] = [];
+    const torchBpd: number[] = [];
+    for (let seed = 0; seed < o.runs; seed++) {
+      await writeInitialWeights(dir, config, 100 + seed);
+      const e = await trainEngine(config, { seed: 100 + seed, batch: 16, steps: o.bpdSteps, evalN: o.evalN });
+      const t = runTorch(dir, { batch: 16, steps: o.bpdSteps, evalN: o.evalN, seed: 100 + seed, threads: o.torchThreads });
+      engineBpd.push(e.testBpd!);
+      torchBpd.push(t.testBpd!);
+      runs.push({ seed: 100 + seed, engineTestBpd: round3(e.testBpd!), torchTestBpd: round3(t.testBpd!), engineLastTrainBpd: round3(e.lastLoss), torchLastTrainBpd: round3(t.lastLoss) });
+    }
+    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    return {
+      command: `npm run bench -- ${args.join(' ')}`,
+      date: new Date(started).toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageStart: loadStart.map(round3), loadAverageEnd: loadavg().map(round3) },
+      preset: 'fashion-mnist-small',
+      engine: { backend: info.active, ...(info.threads !== undefined ? { threads: info.threads } : {}), memory: memoryModeOf(config) },
+      torch: { version: torchVersion, threads: torchThreads, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', python: PYTHON, dtype: 'float32', memory: 'store (autograd)' },
+      throughput,
+      bpd: o.runs > 0
+        ? { batch: 16, steps: o.bpdSteps, evalN: o.evalN, runs, engineMean: round3(mean(engineBpd)), torchMean: round3(mean(torchBpd)), difference: round3(mean(engineBpd) - mean(torchBpd)) }
+        : null,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
