@@ -9,8 +9,11 @@ import { PRESETS } from './presets';
 
 export { PRESETS, type Preset, type PaperReference } from './presets';
 
-/** Coupling network families of App. C, plus a dense MLP for 2-D toys. */
-export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense']);
+/**
+ * Coupling network families of App. C, a dense MLP for 2-D toys, and `resnet` (nflows'
+ * ConvResidualNet: 1×1 → residual 3×3 pairs → 1×1), the conditioner of the NSF / RealNVP baselines.
+ */
+export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense', 'resnet']);
 export type CouplingNetwork = z.infer<typeof CouplingNetworkSchema>;
 
 /**
@@ -29,8 +32,52 @@ export type AfterCoupling = z.infer<typeof AfterCouplingSchema>;
 export const ConvWeightSchema = z.enum(['lu', 'exp-qr']);
 export type ConvWeight = z.infer<typeof ConvWeightSchema>;
 
+/**
+ * The flow a model is built from (flow/architecture.ts):
+ *  - `paper` (default when absent): Liao & He's block f_act ∘ [squash] ∘ f_aff ∘ f_conv;
+ *  - `glow`: Glow's step actnorm → permutation (`conv`: invertible 1×1 convolution; `reverse`;
+ *    `shuffle`: a fixed random one) → coupling (`affine` with scale sigmoid(h + 2), `additive`,
+ *    or `spline`: the rational-quadratic coupling of Neural Spline Flows, K = `bins` on
+ *    [−`tailBound`, `tailBound`]); each level opens with a squeeze by `firstConvKernel` and
+ *    (`splitPrior: learned`) ends with Glow's conditional Gaussian prior on the split-off half;
+ *  - `realnvp`: RealNVP's scales: 3 checkerboard couplings, a squeeze, 3 channel-wise ones (the
+ *    last level: 4 checkerboard couplings, no squeeze), affine with tanh-bounded scales; vector
+ *    inputs get two alternating channel-wise couplings per block.
+ * The baselines use `coupling.network` / `hidden` (and `resBlocks`) for their conditioners; the
+ * paper-only fields (activation, beta, mixtures) are ignored by them.
+ */
+export const ArchitectureSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('paper') }).strict(),
+  z
+    .object({
+      kind: z.literal('glow'),
+      permutation: z.enum(['conv', 'reverse', 'shuffle']),
+      coupling: z.enum(['affine', 'additive', 'spline']),
+      splitPrior: z.enum(['learned', 'standard']),
+      /** Spline couplings: bins K (default 8) and tail bound B (default 3), Durkan et al.'s CIFAR-10 values. */
+      bins: z.number().int().min(2).max(64).optional(),
+      tailBound: z.number().positive().max(1e4).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('realnvp') }).strict(),
+]);
+export type Architecture = z.infer<typeof ArchitectureSchema>;
+
+/** The architecture of a model config (`paper` when the field is absent: configs written before it). */
+export function architectureOf(model: { architecture?: Architecture | undefined }): Architecture {
+  return model.architecture ?? { kind: 'paper' };
+}
+
+/** Kernel (squeeze factor) of a block: RealNVP's last level does not squeeze. */
+export function blockKernel(model: ModelConfig, level: number, block: number): number {
+  if (architectureOf(model).kind === 'realnvp' && level === model.levels - 1) return 1;
+  return block === 0 ? model.firstConvKernel : model.convKernel;
+}
+
 export const ModelConfigSchema = z
   .object({
+    /** The flow built (absent: `paper`). */
+    architecture: ArchitectureSchema.optional(),
     /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
     inputShape: z.array(z.number().int().positive()).min(1).max(3),
     /** Number of multi-scale levels L. */
@@ -60,6 +107,8 @@ export const ModelConfigSchema = z
          * The paper presets use 2, the value their parameter counts imply (docs/flow.md).
          */
         seReduction: z.number().int().min(1).max(64).optional(),
+        /** `resnet` only: residual blocks (default 2). */
+        resBlocks: z.number().int().min(1).max(32).optional(),
       })
       .strict(),
     activation: z
@@ -182,6 +231,17 @@ export const PresetNameSchema = z.enum([
   'paper-celebahq1024',
   'fashion-mnist-small',
   'toy2d',
+  'glow-cifar10',
+  'glow-256',
+  'realnvp-cifar10',
+  'nsf-cifar10',
+  'glow-fashion',
+  'nsf-fashion',
+  'realnvp-fashion',
+  'toy2d-glow',
+  'toy2d-additive',
+  'toy2d-nsf',
+  'toy2d-realnvp',
 ]);
 export type PresetName = z.infer<typeof PresetNameSchema>;
 
@@ -267,6 +327,11 @@ export function resolveRunConfig(preset: PresetName, overrides: RunOverrides = {
  */
 export function checkModelShape(model: ModelConfig): string[] {
   const problems: string[] = [];
+  const kind = architectureOf(model).kind;
+  if (kind !== 'paper') {
+    const a = model.ablation;
+    if (a.afterCoupling !== 'none' || a.transportCost !== 0 || a.unconstrained) problems.push(`the Sec. 6.2 ablation applies to the paper's flow only, not to the ${kind} architecture`);
+  }
   if (lossUnit(model) === 'nats') {
     if (model.coupling.network !== 'dense') problems.push('vector inputs need the dense coupling network');
     if (model.firstConvKernel !== 1 || model.convKernel !== 1) problems.push('vector inputs need convolution kernel 1');
@@ -281,7 +346,7 @@ export function checkModelShape(model: ModelConfig): string[] {
   let [h, w, c] = model.inputShape as [number, number, number];
   for (let level = 0; level < model.levels; level++) {
     for (let block = 0; block < model.blocksPerLevel; block++) {
-      const k = block === 0 ? model.firstConvKernel : model.convKernel;
+      const k = blockKernel(model, level, block);
       if (h % k !== 0 || w % k !== 0) {
         problems.push(`level ${level + 1} block ${block + 1}: ${h}x${w} is not divisible by kernel ${k}`);
         return problems;

@@ -97,3 +97,13 @@ export async function testLoss(model: FlowModel, config: RunConfig, dataset: Dat
   });
   return result.mean;
 }
+
+/** The largest slope of every activation layer (Sec. 6.2's check), in one read; {} without RQ layers. */
+export async function activationSlopeRecord(model: FlowModel): Promise<{ activationMaxSlope?: number[] }> {
+  if (!model.activationSlopeData || !model.activationMaxSlopesFrom) return {};
+  const table = model.activationSlopeData();
+  const values = await table.data();
+  table.dispose();
+  const slopes = model.activationMaxSlopesFrom(values);
+  return slopes.length > 0 ? { activationMaxSlope: slopes } : {};
+}

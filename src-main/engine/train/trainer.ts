@@ -15,8 +15,9 @@ import type { FlowModel } from '../flow/types';
 import { Adamax } from './adamax';
 import { NonFiniteCheckpointError } from './checkpoint';
 import { Checkpointing, type RunPoint } from './checkpointing';
+import { initializeFromData } from './dataInit';
 import { BlowupWatch } from './blowupWatch';
-import { invertibilityError, testLoss } from './evaluate';
+import { activationSlopeRecord, invertibilityError, testLoss } from './evaluate';
 import { batchToInput } from './objective';
 import type { RunFolder, RunStatus } from './runFolder';
 import { learningRateAt } from './schedule';
@@ -179,9 +180,10 @@ export class Trainer {
     this.setState('running');
     try {
       if (this.step === 0 && !this.restored) {
+        await initializeFromData(this.model, this.dataset, this.config, this.position);
         const initial = await this.evaluateTest(0);
         this.initialTest = initial;
-        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await this.activationSlopes()) });
+        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await activationSlopeRecord(this.model)) });
         // A checkpoint at step 0: a kill loses nothing before the first interval, and the
         // guard always has a point to roll back to.
         await this.saveOrRollBack(guard, initial);
@@ -240,7 +242,7 @@ export class Trainer {
         if (train.evalEvery > 0 && this.step % train.evalEvery === 0) {
           test = await this.evaluateTest(this.step);
           record[this.testKey()] = test;
-          record.invertibilityError = await this.invertibilityError();
+          record.invertibilityError = await invertibilityError(this.model, this.config, this.dataset);
         }
         this.emitMetrics(record);
         if (nonFiniteRun >= guard.maxNonFiniteSteps) {
@@ -264,7 +266,7 @@ export class Trainer {
       }
       const finalTest = await this.evaluateTest(this.step);
       if (lastRecord) {
-        this.emitMetrics({ ...lastRecord, [this.testKey()]: finalTest, invertibilityError: await this.invertibilityError() });
+        this.emitMetrics({ ...lastRecord, [this.testKey()]: finalTest, invertibilityError: await invertibilityError(this.model, this.config, this.dataset) });
         await this.checkpoints.save(this.point(), finalTest);
       }
       this.setState(this.stopRequested && this.step < train.steps ? 'stopped' : 'finished');
@@ -339,25 +341,11 @@ export class Trainer {
     return testLoss(this.model, this.config, this.dataset, step, (update) => this.callbacks.onProgress?.(update));
   }
 
-  private invertibilityError(): Promise<number> {
-    return invertibilityError(this.model, this.config, this.dataset);
-  }
-
   /** The Sec. 2.2 detector (blowupWatch.ts); its warning goes to the log. */
   private checkBlowup(record: MetricsRecord): string | null {
     const warning = this.blowup.check(record);
     if (warning) this.log('warn', warning);
     return warning;
-  }
-
-  private async activationSlopes(): Promise<Partial<MetricsRecord>> {
-    const { model } = this;
-    if (!model.activationSlopeData || !model.activationMaxSlopesFrom) return {};
-    const table = model.activationSlopeData();
-    const values = await table.data();
-    table.dispose();
-    const slopes = model.activationMaxSlopesFrom(values);
-    return slopes.length > 0 ? { activationMaxSlope: slopes } : {};
   }
 
   private emitMetrics(record: MetricsRecord): void {

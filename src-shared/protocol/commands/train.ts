@@ -13,8 +13,12 @@ const LayerDescriptorSchema = z
     name: z.string(),
     level: z.number().int().min(0),
     block: z.number().int().min(0),
-    /** f_conv, f_aff, the Sec. 6.2 squash, f_act. */
-    kind: z.enum(['conv', 'aff', 'squash', 'act']),
+    /**
+     * f_conv (and Glow's 1×1 convolution), f_aff (and the baselines' affine / additive
+     * couplings), the Sec. 6.2 squash, f_act; the baselines' actnorm, channel permutation,
+     * squeeze, learned split prior and rational-quadratic spline coupling.
+     */
+    kind: z.enum(['conv', 'aff', 'squash', 'act', 'actnorm', 'perm', 'squeeze', 'prior', 'spline']),
   })
   .strict();
 export type LayerDescriptor = z.infer<typeof LayerDescriptorSchema>;
