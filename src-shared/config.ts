@@ -9,8 +9,11 @@ import { PRESETS } from './presets';
 
 export { PRESETS, type Preset, type PaperReference } from './presets';
 
-/** Coupling network families of App. C, plus a dense MLP for 2-D toys. */
-export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense']);
+/**
+ * Coupling network families of App. C, a dense MLP for 2-D toys, and `resnet` (nflows'
+ * ConvResidualNet: 1×1 → residual 3×3 pairs → 1×1), the conditioner of the NSF / RealNVP baselines.
+ */
+export const CouplingNetworkSchema = z.enum(['resnet-se', 'convnet', 'dense', 'resnet']);
 export type CouplingNetwork = z.infer<typeof CouplingNetworkSchema>;
 
 /**
@@ -29,8 +32,52 @@ export type AfterCoupling = z.infer<typeof AfterCouplingSchema>;
 export const ConvWeightSchema = z.enum(['lu', 'exp-qr']);
 export type ConvWeight = z.infer<typeof ConvWeightSchema>;
 
+/**
+ * The flow a model is built from (flow/architecture.ts):
+ *  - `paper` (default when absent): Liao & He's block f_act ∘ [squash] ∘ f_aff ∘ f_conv;
+ *  - `glow`: Glow's step actnorm → permutation (`conv`: invertible 1×1 convolution; `reverse`;
+ *    `shuffle`: a fixed random one) → coupling (`affine` with scale sigmoid(h + 2), `additive`,
+ *    or `spline`: the rational-quadratic coupling of Neural Spline Flows, K = `bins` on
+ *    [−`tailBound`, `tailBound`]); each level opens with a squeeze by `firstConvKernel` and
+ *    (`splitPrior: learned`) ends with Glow's conditional Gaussian prior on the split-off half;
+ *  - `realnvp`: RealNVP's scales: 3 checkerboard couplings, a squeeze, 3 channel-wise ones (the
+ *    last level: 4 checkerboard couplings, no squeeze), affine with tanh-bounded scales; vector
+ *    inputs get two alternating channel-wise couplings per block.
+ * The baselines use `coupling.network` / `hidden` (and `resBlocks`) for their conditioners; the
+ * paper-only fields (activation, beta, mixtures) are ignored by them.
+ */
+export const ArchitectureSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('paper') }).strict(),
+  z
+    .object({
+      kind: z.literal('glow'),
+      permutation: z.enum(['conv', 'reverse', 'shuffle']),
+      coupling: z.enum(['affine', 'additive', 'spline']),
+      splitPrior: z.enum(['learned', 'standard']),
+      /** Spline couplings: bins K (default 8) and tail bound B (default 3), Durkan et al.'s CIFAR-10 values. */
+      bins: z.number().int().min(2).max(64).optional(),
+      tailBound: z.number().positive().max(1e4).optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('realnvp') }).strict(),
+]);
+export type Architecture = z.infer<typeof ArchitectureSchema>;
+
+/** The architecture of a model config (`paper` when the field is absent: configs written before it). */
+export function architectureOf(model: { architecture?: Architecture | undefined }): Architecture {
+  return model.architecture ?? { kind: 'paper' };
+}
+
+/** Kernel (squeeze factor) of a block: RealNVP's last level does not squeeze. */
+export function blockKernel(model: ModelConfig, level: number, block: number): number {
+  if (architectureOf(model).kind === 'realnvp' && level === model.levels - 1) return 1;
+  return block === 0 ? model.firstConvKernel : model.convKernel;
+}
+
 export const ModelConfigSchema = z
   .object({
+    /** The flow built (absent: `paper`). */
+    architecture: ArchitectureSchema.optional(),
     /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
     inputShape: z.array(z.number().int().positive()).min(1).max(3),
     /** Number of multi-scale levels L. */
@@ -60,6 +107,8 @@ export const ModelConfigSchema = z
          * The paper presets use 2, the value their parameter counts imply (docs/flow.md).
          */
         seReduction: z.number().int().min(1).max(64).optional(),
+        /** `resnet` only: residual blocks (default 2). */
+        resBlocks: z.number().int().min(1).max(32).optional(),
       })
       .strict(),
     activation: z
@@ -106,6 +155,22 @@ export function memoryModeOf(config: { model: ModelConfig; train: { memory?: Mem
   return config.train.memory ?? defaultMemoryMode(config.model);
 }
 
+export const DEFAULT_CHECKPOINT_SECONDS = 120;
+
+/** Seconds between time-based checkpoints of a run (default 120). */
+export function checkpointSecondsOf(train: { checkpointSeconds?: number | undefined }): number {
+  return train.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS;
+}
+
+/** The numerical guard's settings of a run, defaults filled in. */
+export function guardOf(train: { maxNonFiniteSteps?: number | undefined; rollbackLrFactor?: number | undefined; maxRollbacks?: number | undefined }): {
+  maxNonFiniteSteps: number;
+  rollbackLrFactor: number;
+  maxRollbacks: number;
+} {
+  return { maxNonFiniteSteps: train.maxNonFiniteSteps ?? 10, rollbackLrFactor: train.rollbackLrFactor ?? 0.5, maxRollbacks: train.maxRollbacks ?? 3 };
+}
+
 export const TrainConfigSchema = z
   .object({
     batchSize: z.number().int().min(1).max(65536),
@@ -136,6 +201,19 @@ export const TrainConfigSchema = z
     /** Number of test examples used by each evaluation. */
     evalN: z.number().int().min(1),
     checkpointEvery: z.number().int().min(0),
+    /**
+     * Also checkpoint when this many seconds passed since the last one (0: steps only).
+     * Optional so run folders written before it parse unchanged: `checkpointSecondsOf`.
+     */
+    checkpointSeconds: z.number().min(0).max(1e7).optional(),
+    /**
+     * Numerical guard (docs/reliability.md), all optional with defaults in `guardOf`: after
+     * `maxNonFiniteSteps` skipped steps in a row the run rolls back to its last checkpoint with
+     * the learning rate × `rollbackLrFactor`, at most `maxRollbacks` times, then fails.
+     */
+    maxNonFiniteSteps: z.number().int().min(1).max(1_000_000).optional(),
+    rollbackLrFactor: z.number().gt(0).lt(1).optional(),
+    maxRollbacks: z.number().int().min(0).max(100).optional(),
     /** Per-layer diagnostics (log-det, variance) every N steps. */
     diagnosticsEvery: z.number().int().min(1),
     /**
@@ -153,6 +231,17 @@ export const PresetNameSchema = z.enum([
   'paper-celebahq1024',
   'fashion-mnist-small',
   'toy2d',
+  'glow-cifar10',
+  'glow-256',
+  'realnvp-cifar10',
+  'nsf-cifar10',
+  'glow-fashion',
+  'nsf-fashion',
+  'realnvp-fashion',
+  'toy2d-glow',
+  'toy2d-additive',
+  'toy2d-nsf',
+  'toy2d-realnvp',
 ]);
 export type PresetName = z.infer<typeof PresetNameSchema>;
 
@@ -167,22 +256,35 @@ export const RunConfigSchema = z
   .strict();
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
+/**
+ * `schema.partial()` with every field's schema default dropped: an override that leaves a field
+ * out must leave the preset's value, not put the schema's default in its place (zod's partial
+ * keeps `.default()`, so `{learningRate: {initial}}` would reset a preset's warm-up to 0).
+ */
+function overridable<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>) {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    shape[key] = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
+  }
+  return z.object(shape).partial() as unknown as ReturnType<z.ZodObject<Shape>['partial']>;
+}
+
 /** Deep-partial overrides a user may apply on top of a preset (UI form, CLI flags). */
 export const RunOverridesSchema = z
   .object({
     data: z.string().min(1).max(4096).optional(),
-    model: ModelConfigSchema.partial()
+    model: overridable(ModelConfigSchema)
       .extend({
-        coupling: ModelConfigSchema.shape.coupling.partial().optional(),
-        activation: ModelConfigSchema.shape.activation.partial().optional(),
-        ablation: ModelConfigSchema.shape.ablation.partial().optional(),
+        coupling: overridable(ModelConfigSchema.shape.coupling).strict().optional(),
+        activation: overridable(ModelConfigSchema.shape.activation).strict().optional(),
+        ablation: overridable(ModelConfigSchema.shape.ablation).strict().optional(),
       })
       .strict()
       .optional(),
-    train: TrainConfigSchema.partial()
+    train: overridable(TrainConfigSchema)
       .extend({
-        learningRate: TrainConfigSchema.shape.learningRate.partial().optional(),
-        adamax: TrainConfigSchema.shape.adamax.partial().optional(),
+        learningRate: overridable(TrainConfigSchema.shape.learningRate).strict().optional(),
+        adamax: overridable(TrainConfigSchema.shape.adamax).strict().optional(),
       })
       .strict()
       .optional(),
@@ -225,6 +327,11 @@ export function resolveRunConfig(preset: PresetName, overrides: RunOverrides = {
  */
 export function checkModelShape(model: ModelConfig): string[] {
   const problems: string[] = [];
+  const kind = architectureOf(model).kind;
+  if (kind !== 'paper') {
+    const a = model.ablation;
+    if (a.afterCoupling !== 'none' || a.transportCost !== 0 || a.unconstrained) problems.push(`the Sec. 6.2 ablation applies to the paper's flow only, not to the ${kind} architecture`);
+  }
   if (lossUnit(model) === 'nats') {
     if (model.coupling.network !== 'dense') problems.push('vector inputs need the dense coupling network');
     if (model.firstConvKernel !== 1 || model.convKernel !== 1) problems.push('vector inputs need convolution kernel 1');
@@ -239,7 +346,7 @@ export function checkModelShape(model: ModelConfig): string[] {
   let [h, w, c] = model.inputShape as [number, number, number];
   for (let level = 0; level < model.levels; level++) {
     for (let block = 0; block < model.blocksPerLevel; block++) {
-      const k = block === 0 ? model.firstConvKernel : model.convKernel;
+      const k = blockKernel(model, level, block);
       if (h % k !== 0 || w % k !== 0) {
         problems.push(`level ${level + 1} block ${block + 1}: ${h}x${w} is not divisible by kernel ${k}`);
         return problems;

@@ -8,6 +8,7 @@
  * resolveRunConfig), so a value import back would be a cycle.
  */
 import type { ModelConfig, PresetName, TrainConfig } from './config';
+import { BASELINE_PRESETS } from './baselinePresets';
 
 /** What the paper reports for the configuration a preset reproduces. */
 export interface PaperReference {
@@ -17,6 +18,8 @@ export interface PaperReference {
   bpd: number;
   /** Parameter count in Table 1 (brackets); absent where the table gives none. */
   parameters?: number;
+  /** Why the preset's count differs from the published one, or why none is published. */
+  note?: string;
 }
 
 export interface Preset {
@@ -160,4 +163,5 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       memory: 'store',
     },
   },
+  ...BASELINE_PRESETS,
 };

@@ -31,6 +31,7 @@ import {
   toErrorInfo,
 } from '../../src-shared/protocol';
 import { type EngineContext, type Handler, type HandlerMap, cancelledError } from './context';
+import { withRequestScope } from './runs/leases';
 
 export class Dispatcher {
   /** The controller of the newest in-flight request of each supersede key. */
@@ -85,7 +86,8 @@ export class Dispatcher {
     stats.started += 1;
     try {
       if (controller.signal.aborted) throw cancelledError(controller.signal);
-      const result = await handler(args as never, this.contextFor(controller.signal));
+      // Models the handler loads stay alive until it settles (runs/leases.ts).
+      const result = await withRequestScope(() => handler(args as never, this.contextFor(controller.signal)));
       stats.completed += 1;
       return result;
     } catch (error) {

@@ -34,6 +34,7 @@ export function presetSummary(preset: Preset): PresetSummary {
     batchSize: train.batchSize,
     learningRate: { ...train.learningRate },
     ...(preset.paper ? { paper: { ...preset.paper } } : {}),
+    ...(model.architecture && model.architecture.kind !== 'paper' ? { architecture: { ...model.architecture } } : {}),
   };
 }
 

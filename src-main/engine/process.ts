@@ -7,6 +7,7 @@
 import type { EventFrame, ResponseFrame } from '../../src-shared/protocol';
 import { Dispatcher } from './dispatcher';
 import { handlers } from './handlers';
+import { runManager } from './state';
 
 type Outgoing = ResponseFrame | EventFrame | { type: 'ready'; pid: number };
 
@@ -35,6 +36,24 @@ else process.on('message', (message) => void onMessage(message));
 
 // With child_process.fork the engine must not outlive its host.
 process.on('disconnect', () => process.exit(0));
+
+// SIGTERM (the host's graceful stop: engineChannel.terminate, utilityProcess.kill) and SIGINT:
+// every running trainer stops and writes its checkpoint, then the engine exits. The host waits
+// a bounded time for this before SIGKILL.
+let shuttingDown = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  dispatcher.emit('log', { level: 'info', source: 'engine', message: `${signal}: checkpointing running trainers before exiting` });
+  runManager()
+    .stopAll()
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
 
 process.on('uncaughtException', (error) => {
   // Report, then die: the host sees the exit, reports ENGINE_CRASHED and can start a new engine.

@@ -4,13 +4,14 @@
  * preload (test/fixtures/slowSigterm.mjs) makes the engine take a while to stop, as a checkpoint
  * write would.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type EngineChannel, type EngineEntry, forkEngine, resolveEngineEntry } from '../../src-main/host/engineChannel';
 import { EngineClient } from '../../src-main/host/engineClient';
+import { createNodeHost } from '../../src-main/host/nodeHost';
 
 const slowSigterm = pathToFileURL(resolve('test/fixtures/slowSigterm.mjs')).href;
 
@@ -113,4 +114,38 @@ describe('engine shutdown from the host', () => {
     expect(outcome?.forced).toBe(false);
     expect(await start).toBeInstanceOf(Error);
   });
+});
+
+describe('a training engine on SIGTERM', () => {
+  it('stops its trainer, checkpoints the last finished step, then exits by itself', async () => {
+    const runsRoot = mkdtempSync(join(tmpdir(), 'flowstudio-sigterm-runs-'));
+    const host = createNodeHost('serve', { env: { ...process.env, FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_RUNS: runsRoot } });
+    let step = 0;
+    host.router.onEvent((frame) => {
+      if (frame.event === 'metrics') for (const r of (frame.payload as { records: { step: number }[] }).records) step = Math.max(step, r.step);
+    });
+    const runDir = join(runsRoot, 'r');
+    // Checkpoints only at step 0 and on stop: a step-3+ checkpoint can only come from SIGTERM.
+    const response = await host.router.handle({
+      v: 1,
+      type: 'request',
+      id: 1,
+      command: 'startTraining',
+      args: {
+        preset: 'toy2d',
+        runDir,
+        overrides: { data: 'toy:rings?n=1024', model: { blocksPerLevel: 2, coupling: { hidden: 16 } }, train: { steps: 100_000, batchSize: 16, evalN: 64, evalEvery: 0, checkpointEvery: 0, checkpointSeconds: 0 } },
+      },
+    });
+    expect(response.ok, JSON.stringify(response)).toBe(true);
+    const started = Date.now();
+    while (step < 3 && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 20));
+    const outcome = await host.shutdown(60_000);
+    expect(outcome).toEqual({ reason: 'exited with code 0', forced: false });
+    const steps = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    const newest = readdirSync(join(runDir, 'checkpoints')).filter((n) => /^step-\d{8}$/.test(n)).sort().pop()!;
+    expect(Number(newest.slice(5))).toBeGreaterThanOrEqual(3);
+    expect(Number(newest.slice(5))).toBe(Math.max(...steps));
+    expect((JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { state: string }).state).toBe('stopped');
+  }, 180_000);
 });

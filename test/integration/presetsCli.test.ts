@@ -19,6 +19,12 @@ describe('flowstudio presets', () => {
     // The human listing on stderr names the count and the paper's.
     expect(ran.stderr).toContain('paper-cifar10: 12.45M parameters (paper 12.60M, -1.2 %)');
     expect(ran.stderr).toContain('paper-celebahq1024: 23.37M parameters (paper 23.30M, 0.3 %)');
+    // Table 1's other systems beside their published bpd and count (issue 14).
+    expect(ran.stderr).toContain('glow-cifar10: 43.95M parameters (paper 44.00M, -0.1 %); published 3.35 bpd');
+    expect(ran.stderr).toContain('nsf-cifar10: 11.17M parameters (paper 11.80M, -5.3 %); published 3.38 bpd');
+    expect(ran.stderr).toMatch(/realnvp-cifar10: 5\.92M parameters; published 3\.49 bpd .* no parameter count/);
+    expect(ran.stderr).toContain('glow: actnorm -> 1x1 conv -> affine coupling, learned split prior');
+    expect(list.find((p) => p.name === 'glow-fashion')!.architecture).toEqual({ kind: 'glow', permutation: 'conv', coupling: 'affine', splitPrior: 'learned' });
     // Independent of the count's arithmetic: the sizes of a real model's variables.
     await initBackend('cpu');
     const fm = list.find((p) => p.name === 'fashion-mnist-small')!;

@@ -41,6 +41,34 @@ describe('RunHistory', () => {
     expect(events).toEqual([{ type: 'reset' }]);
   });
 
+  it('replace keeps the final evaluation, which shares the last step with its training record', () => {
+    // As the trainer writes metrics.jsonl: step-0 evaluation, steps with a periodic
+    // evaluation inside, then an evaluation-only record numbered like the last step.
+    const h = new RunHistory();
+    h.replace([
+      { step: 0, time: 1, testBpd: 9.447 },
+      rec(1, { lr: 0.01 }),
+      rec(2, { lr: 0.01, testBpd: 7.5 }),
+      rec(3, { lr: 0.01 }),
+      { step: 3, time: 5000, testBpd: 6.47, invertibilityError: 1e-6 },
+    ]);
+    expect(h.records.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+    expect(h.records.map((r) => r.testBpd)).toEqual([9.447, undefined, 7.5, 6.47]);
+    expect(h.last?.trainBpd).toBe(rec(3).trainBpd);
+    expect(h.last?.time).toBe(rec(3).time);
+  });
+
+  it('a streamed final evaluation joins the last step and is announced as an append', () => {
+    const h = new RunHistory();
+    h.replace([rec(1, { lr: 0.01 }), rec(2, { lr: 0.01 })]);
+    const events = recorder(h);
+    const final: MetricsRecord = { step: 2, time: 9999, testBpd: 6.47 };
+    h.append([final]);
+    expect(h.records.map((r) => r.step)).toEqual([1, 2]);
+    expect(h.last).toMatchObject({ trainBpd: rec(2).trainBpd, testBpd: 6.47, lr: 0.01 });
+    expect(events).toEqual([{ type: 'append', records: [final] }]);
+  });
+
   it('stays bounded on very long runs and keeps the sparse test evaluations', () => {
     const h = new RunHistory(1000);
     for (let s = 1; s <= 5000; s++) h.append([rec(s, s % 100 === 0 ? { testBpd: 3 } : {})]);

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.vue';
+import { resolveRunConfig } from '../../src-shared/config';
 import { FakeEngine } from './helpers/fakeEngine';
 import { type Mounted, mountWithEngine } from './helpers/mountApp';
 
@@ -45,6 +46,32 @@ describe('Train view', () => {
     expect(wrapper.get('[data-testid="chart-logdet"]').attributes('data-series-count')).toBe('6');
   });
 
+  it('folds the new-run form while a run is open and fills it from the run on request', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('fashion-mnist-small', 10, 'finished');
+    localStorage.setItem('flowstudio.lastRunDir', run.summary.runDir);
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, tick } = mounted;
+    // The toy2d fields from the last preset are not on screen beside the Fashion-MNIST run.
+    expect(wrapper.find('[data-testid="new-run-form"]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid="new-run-folded"]').text()).toContain(run.summary.runId);
+    await wrapper.get('[data-testid="expand-new-run"]').trigger('click');
+    await tick();
+    expect(wrapper.get('[data-testid="new-run-note"]').text()).toContain(`not those of ${run.summary.runId}`);
+    expect((wrapper.get('[data-testid="preset"]').element as HTMLSelectElement).value).toBe('toy2d');
+    await wrapper.get('[data-testid="new-run-from-this"]').trigger('click');
+    await tick();
+    expect((wrapper.get('[data-testid="preset"]').element as HTMLSelectElement).value).toBe('fashion-mnist-small');
+    expect((wrapper.get('[data-testid="data-spec"]').element as HTMLInputElement).value).toBe(run.config.data);
+    expect((wrapper.get('[data-testid="field-train-steps"]').element as HTMLInputElement).value).toBe(String(run.config.train.steps));
+    expect(wrapper.get('[data-testid="filled-from"]').text()).toContain(run.summary.runId);
+    // Started as it stands, the form asks for the run's own config again.
+    await wrapper.get('[data-testid="new-run-form"]').trigger('submit');
+    await tick();
+    const args = engine.bridge.lastArgs('startTraining')!;
+    expect(resolveRunConfig(args.preset, args.overrides)).toEqual(run.config);
+  });
+
   it('previews the dataset and shows why it cannot be read', async () => {
     mounted = await mountWithEngine(App);
     const { wrapper } = mounted;
@@ -85,6 +112,29 @@ describe('Train view', () => {
     expect(wrapper.find('[data-testid="btn-resume"]').exists()).toBe(false);
   });
 
+  it('estimates the Lipschitz constant of every block on request and draws one bar per block', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('fashion-mnist-small', 20, 'finished');
+    localStorage.setItem('flowstudio.lastRunDir', run.summary.runDir);
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    expect(wrapper.get('[data-testid="chart-lipschitz"]').attributes('data-block-count')).toBe('0');
+    await wrapper.get('[data-testid="lipschitz-iterations"]').setValue('5');
+    await wrapper.get('[data-testid="lipschitz-estimate"]').trigger('click');
+    await tick();
+    expect(engine.bridge.lastArgs('lipschitz')).toEqual({ run: { runDir: run.summary.runDir }, iterations: 5 });
+    const { model } = run.config;
+    const blocks = model.levels * model.blocksPerLevel;
+    expect(wrapper.get('[data-testid="chart-lipschitz"]').attributes('data-block-count')).toBe(String(blocks));
+    const bar = charts.find((c) => (c.data.labels ?? []).length === blocks)!;
+    expect(bar.data.labels?.[0]).toBe('L1.B1');
+    expect(bar.data.datasets[0]!.data).toHaveLength(blocks);
+    // Coloured by level: the first block of level 1 and of level 2 differ.
+    const colors = bar.data.datasets[0]!.backgroundColor as string[];
+    expect(colors[0]).not.toBe(colors[model.blocksPerLevel]);
+    expect(wrapper.get('[data-testid="lipschitz-summary"]').text()).toContain(`L${model.levels}.B${model.blocksPerLevel}`);
+  });
+
   it('the log-det legend hides a layer on click', async () => {
     const engine = new FakeEngine();
     engine.addRun('toy2d', 30, 'running');
@@ -97,6 +147,26 @@ describe('Train view', () => {
     const logdetChart = charts.find((c) => c.data.datasets.length === 24)!;
     expect(logdetChart.data.datasets.map((d) => Boolean(d.hidden))).toEqual(Array.from({ length: 24 }, (_, i) => i === 1));
     expect(chip.attributes('aria-pressed')).toBe('false');
+  });
+});
+
+describe('Log-det grouping', () => {
+  it('sums the 1×1 convolutions per level on request, one chip per level', async () => {
+    const engine = new FakeEngine();
+    const run = engine.addRun('toy2d', 30, 'running');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    await wrapper.get('[data-testid="logdet-kind"]').setValue('conv');
+    await wrapper.get('[data-testid="logdet-grouping"]').setValue('level');
+    await tick();
+    const levels = run.config.model.levels;
+    expect(wrapper.get('[data-testid="logdet-legend"]').attributes('data-series-count')).toBe(String(levels));
+    expect(wrapper.findAll('[data-testid="logdet-chip"]')).toHaveLength(levels);
+    const chart = charts.find((c) => c.data.datasets[0]?.label === 'L1 conv')!;
+    const last = [...run.metrics].reverse().find((r) => r.layerLogdet)!;
+    const expected = run.layers.flatMap((l, i) => (l.level === 0 && l.kind === 'conv' ? [last.layerLogdet![i]!] : [])).reduce((a, b) => a + b, 0);
+    const points = chart.data.datasets[0]!.data as { x: number; y: number }[];
+    expect(points[points.length - 1]).toEqual({ x: last.step, y: expected });
   });
 });
 

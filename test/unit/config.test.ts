@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, checkModelShape, resolveRunConfig } from '../../src-shared/config';
+import { PRESETS, RunOverridesSchema, checkModelShape, resolveRunConfig } from '../../src-shared/config';
 import { parseDataSpec } from '../../src-shared/dataSpec';
 
 describe('presets and configs', () => {
@@ -22,6 +22,22 @@ describe('presets and configs', () => {
     expect(config.model.coupling.hidden).toBe(64);
     expect(() => resolveRunConfig('fashion-mnist-small', { model: { levels: 4 } })).toThrow(/not divisible by kernel 2/);
     expect(() => resolveRunConfig('paper-cifar10', { model: { splitFraction: 0.3 } })).toThrow(/not a whole number/);
+  });
+
+  it('an override of one field keeps the preset value of its siblings, schema defaults included', () => {
+    // The paper presets warm up for 500 steps; the schema's own default for warmupSteps is 0.
+    // Overriding the initial rate alone (through the same parse the CLI and the form use) must
+    // not put that default in place of the preset's warm-up.
+    const overrides = RunOverridesSchema.parse({ train: { learningRate: { initial: 0.005 } } });
+    expect(overrides.train?.learningRate).toEqual({ initial: 0.005 });
+    const config = resolveRunConfig('paper-cifar10', overrides);
+    expect(config.train.learningRate.initial).toBe(0.005);
+    expect(config.train.learningRate.warmupSteps).toBe(PRESETS['paper-cifar10'].train.learningRate.warmupSteps);
+    expect(config.train.learningRate.warmupSteps).toBeGreaterThan(0);
+    // The stripped defaults still validate what is given, and strictness survives.
+    expect(RunOverridesSchema.safeParse({ train: { learningRate: { warmupSteps: -1 } } }).success).toBe(false);
+    expect(RunOverridesSchema.safeParse({ train: { learningRate: { warmup: 5 } } }).success).toBe(false);
+    expect(RunOverridesSchema.safeParse({ model: { coupling: { hiden: 5 } } }).success).toBe(false);
   });
 
   it('parses data specs and names bad ones', () => {

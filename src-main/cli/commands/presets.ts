@@ -18,10 +18,19 @@ function describe(p: PresetSummary): string {
   const paper = p.paper?.parameters !== undefined ? ` (paper ${millions(p.paper.parameters)}, ${((p.parameters / p.paper.parameters - 1) * 100).toFixed(1)} %)` : '';
   const se = p.seReduction !== undefined ? `, SE /${p.seReduction}` : '';
   const lr = p.learningRate;
+  const published = p.paper ? `; published ${p.paper.bpd} bpd (${p.paper.source})${p.paper.note ? ` — ${p.paper.note}` : ''}` : '';
+  const a = p.architecture;
+  const flow =
+    a === undefined || a.kind === 'paper'
+      ? []
+      : [a.kind === 'glow' ? `  ${a.kind}: actnorm -> ${a.permutation === 'conv' ? '1x1 conv' : a.permutation} -> ${a.coupling} coupling, ${a.splitPrior} split prior` : '  realnvp: checkerboard x3 -> squeeze -> channel-wise x3 per scale, tanh-bounded scales'];
   return [
-    `${p.name}: ${millions(p.parameters)} parameters${paper}`,
+    `${p.name}: ${millions(p.parameters)} parameters${paper}${published}`,
+    ...flow,
     `  ${p.inputShape.join('x')}, ${p.levels} levels x ${p.blocksPerLevel} blocks, split ${p.splitFraction}, k ${p.firstConvKernel} then ${p.convKernel}`,
-    `  ${p.network} hidden ${p.hidden}${se}, M = ${p.mixtures}, ${p.bins} bins (${p.activationVariant}), beta ${p.beta}, ${p.bits}-bit`,
+    flow.length > 0
+      ? `  ${p.network} hidden ${p.hidden}, ${p.bits}-bit`
+      : `  ${p.network} hidden ${p.hidden}${se}, M = ${p.mixtures}, ${p.bins} bins (${p.activationVariant}), beta ${p.beta}, ${p.bits}-bit`,
     `  batch ${p.batchSize}, lr ${lr.initial} -> ${lr.final} (x${lr.decayRate} per ${lr.decaySteps} steps), warm-up ${lr.warmupSteps} steps`,
   ].join('\n');
 }

@@ -23,6 +23,7 @@ interface TrainFlags {
   evalEvery?: number | string;
   lr?: number | string;
   warmup?: number | string;
+  checkpointSeconds?: number | string;
   set?: string[];
   out?: string;
   resume?: boolean;
@@ -39,6 +40,7 @@ function configFlags(args: FlagArgs, prefix: string, flags: TrainFlags): FlagArg
     .set(`${prefix}.train.evalEvery`, flags.evalEvery, '--eval-every')
     .set(`${prefix}.train.learningRate.initial`, flags.lr, '--lr')
     .set(`${prefix}.train.learningRate.warmupSteps`, flags.warmup, '--warmup')
+    .set(`${prefix}.train.checkpointSeconds`, flags.checkpointSeconds, '--checkpoint-seconds')
     .settings(prefix, flags.set);
 }
 
@@ -82,6 +84,38 @@ function stepView(flags: TrainFlags): { onRecords: (records: MetricsRecord[]) =>
   };
 }
 
+/**
+ * Ctrl-C / SIGTERM while training: the run is stopped, which writes a checkpoint of the last
+ * finished step, and the command exits 130 / 143 after it (nothing done is lost). A second
+ * signal while that checkpoint is written is ignored; SIGKILL is the way to abandon it.
+ */
+function stopOnSignals(engine: CliEngine): { attach: (runId: string) => void; signal: () => NodeJS.Signals | null; detach: () => void } {
+  let received: NodeJS.Signals | null = null;
+  let runId: string | null = null;
+  const stop = (): void => {
+    if (runId) void engine.invoke('controlTraining', { runId, action: 'stop' }).catch(() => undefined);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received) return;
+    received = signal;
+    info(`${signal}: stopping after the current step and writing a checkpoint`);
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    attach: (id) => {
+      runId = id;
+      if (received) stop();
+    },
+    signal: () => received,
+    detach: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 export async function runTrain(flags: TrainFlags): Promise<void> {
   const engine = new CliEngine();
   const resume = flags.resume ? resumeArgs(engine, flags) : null;
@@ -92,6 +126,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const stopEvents = showEvents(engine, { progress: !flags.json, taskFilter: (id) => id.startsWith('data:') });
   const steps = stepView(flags);
   const offMetrics = engine.on('metrics', ({ records }) => steps.onRecords(records));
+  const signals = stopOnSignals(engine);
   try {
     const started = resume
       ? await engine.invoke('resumeTraining', resume.args).catch((error: unknown) => {
@@ -99,6 +134,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
           throw relabelDetails(error, resume.flags, 'expected');
         })
       : await engine.invoke('startTraining', start!);
+    signals.attach(started.run.runId);
     steps.start(started.run.totalSteps, started.run.step);
     const { run, outcome, message } = await engine.invoke('waitForRun', { runId: started.run.runId });
     steps.stop();
@@ -117,7 +153,13 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     };
     if (flags.json) printJson(result);
     else info(`done: ${JSON.stringify(result)}`);
+    const signal = signals.signal();
+    if (signal && run.state === 'stopped') {
+      info(`stopped at step ${run.step} of ${run.totalSteps} with a checkpoint; continue with: flowstudio train --out ${run.runDir} --resume`);
+      process.exitCode = signal === 'SIGINT' ? 130 : 143;
+    }
   } finally {
+    signals.detach();
     steps.stop();
     offMetrics();
     stopEvents();
@@ -137,6 +179,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-every <n>', 'evaluate every n steps (0: start and end only)', numeric)
     .option('--lr <rate>', 'initial learning rate (decays to the preset floor, or stays if lower)', numeric)
     .option('--warmup <steps>', 'linear learning-rate warm-up steps (paper presets: 500)', numeric)
+    .option('--checkpoint-seconds <n>', 'also checkpoint when n seconds passed since the last checkpoint (default 120; 0: every checkpointEvery steps only)', numeric)
     .option('--set <path=value>', 'override any config field, e.g. --set model.blocksPerLevel=32 (repeatable; value is JSON or a bare string)', collect)
     .option('--out <dir>', 'run folder (default runs/<preset>-<time>)')
     .option('--resume', "continue the run in --out from its last checkpoint, with the settings of its config.json (flags that differ are refused)")

@@ -37,23 +37,14 @@ export interface Chart {
   toPixel(x: number, y: number): [number, number];
 }
 
-/** 3×5 glyphs, rows top to bottom, bit 2 = left column. */
-const GLYPHS: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7],
-  '1': [2, 6, 2, 2, 7],
-  '2': [7, 1, 7, 4, 7],
-  '3': [7, 1, 7, 1, 7],
-  '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7],
-  '6': [7, 4, 7, 5, 7],
-  '7': [7, 1, 1, 1, 1],
-  '8': [7, 5, 7, 5, 7],
-  '9': [7, 5, 7, 1, 7],
-  '.': [0, 0, 0, 0, 2],
-  '-': [0, 0, 7, 0, 0],
-  '+': [0, 2, 7, 2, 0],
-  e: [0, 7, 7, 4, 7],
-};
+/**
+ * 3×5 glyphs as `char:rows`, five octal digits a glyph (rows top to bottom, bit 2 = left column).
+ */
+const GLYPHS: Record<string, number[]> = Object.fromEntries(
+  '0:75557 1:26227 2:71747 3:71717 4:55711 5:74717 6:74757 7:71111 8:75757 9:75717 .:00002 -:00700 +:02720 e:07747'
+    .split(' ')
+    .map((entry) => [entry[0]!, [...entry.slice(2)].map(Number)]),
+);
 const FONT_SCALE = 2;
 const GRID: Rgb = [225, 225, 225];
 const AXIS: Rgb = [40, 40, 40];

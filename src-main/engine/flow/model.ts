@@ -11,7 +11,10 @@
  * global to the process. The order of `variables` is layer order, then each layer's own order,
  * and is the same for every model built from the same config.
  */
-import type { ModelConfig } from '../../../src-shared/config';
+import { type ModelConfig, architectureOf } from '../../../src-shared/config';
+import { baselineBlockLayers } from './architecture';
+import { buildBaselineLayer } from './baselines';
+import { ActNorm } from './layers/actNorm';
 import { logLikelihood } from './prior';
 import type { LayerDescriptor } from '../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../tf';
@@ -34,7 +37,8 @@ export interface CreateFlowOptions {
 interface Block {
   name: string;
   plan: BlockPlan;
-  act: ActivationLayer;
+  /** The paper's f_act (null in the baselines, which have none). */
+  act: ActivationLayer | null;
   /** f_act ∘ [squash] ∘ f_aff ∘ f_conv as one transform. */
   transform: CompositeTransform;
 }
@@ -55,6 +59,12 @@ export interface MultiScaleFlow extends FlowModel {
   activationMaxSlopes(): number[];
   activationSlopeData(): Tensor;
   activationMaxSlopesFrom(data: ArrayLike<number>): number[];
+  /**
+   * Data-dependent initialisation (Glow's ActNorm): runs x forward layer by layer and sets every
+   * ActNorm from its own input, so each gives zero-mean unit-variance outputs on x. A no-op for
+   * models without ActNorm. Called once, before a new run's first step.
+   */
+  initializeFromData(x: Tensor): void;
 }
 
 /** Counts model instances, to make tfjs variable names unique per process. */
@@ -67,11 +77,23 @@ export function createFlowModel(config: ModelConfig, options: CreateFlowOptions)
   const scope = `flow${++instances}/`;
   const built: Block[][] = [];
   const created: Bijection[] = [];
+  const baseline = architectureOf(config).kind !== 'paper';
   try {
     for (const levelPlan of plan.levels) {
       const level: Block[] = [];
       for (const bp of levelPlan.blocks) {
         const name = `L${bp.level + 1}.B${bp.block + 1}`;
+        if (baseline) {
+          const lastLevel = bp.level === plan.levels.length - 1;
+          const context = { config, block: name, level: bp.level, blockIndex: bp.block, scope, seed: mixSeed(options.seed, bp.level, bp.block) };
+          const layers = baselineBlockLayers(config, bp, levelPlan, lastLevel).map((spec) => {
+            const layer = buildBaselineLayer(spec, context);
+            created.push(layer);
+            return layer;
+          });
+          level.push({ name, plan: bp, act: null, transform: new CompositeTransform(name, layers) });
+          continue;
+        }
         const descriptor = (kind: LayerDescriptor['kind']): LayerDescriptor => ({ name: `${name}.${kind}`, level: bp.level, block: bp.block, kind });
         const inChannels = bp.inputShape[bp.inputShape.length - 1]!;
         const channels = bp.outputShape[bp.outputShape.length - 1]!;
@@ -144,7 +166,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
       return v.name.slice(scope.length);
     });
     if (new Set(this.parameterNames).size !== this.parameterNames.length) throw new Error('flow model: two parameters share a name');
-    this.acts = all.map((b) => b.act);
+    this.acts = all.flatMap((b) => (b.act ? [b.act] : []));
     this.blocks = all.map((b) => ({
       name: b.name,
       inputShape: [...b.plan.inputShape],
@@ -219,7 +241,26 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
   }
 
   activationSlopeData(): Tensor {
+    if (this.acts.length === 0) return tf.zeros([0]);
     return tf.tidy(() => tf.concat(this.acts.map((a) => tf.reshape(a.slopeTable(), [-1]))));
+  }
+
+  initializeFromData(x: Tensor): void {
+    this.checkInput(x);
+    if (!this.bijections.some((b) => b instanceof ActNorm)) return;
+    tf.tidy(() => {
+      let h = x;
+      this.levels.forEach((level, l) => {
+        for (const block of level.parts as CompositeTransform[]) {
+          for (const part of block.parts) {
+            if (part instanceof ActNorm) part.initializeFrom(h);
+            h = part.forward(h).y;
+          }
+        }
+        const keep = this.plan.levels[l]!.keepChannels;
+        if (keep > 0) h = tf.slice(h, Array<number>(h.rank).fill(0), [...h.shape.slice(0, -1), keep]);
+      });
+    });
   }
 
   activationMaxSlopesFrom(data: ArrayLike<number>): number[] {

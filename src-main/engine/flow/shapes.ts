@@ -4,7 +4,7 @@
  * latent factored out after the level (the last `splitFraction` of the channels; the last
  * level's whole output is its latent). Vector inputs [d] are one "pixel" with d channels.
  */
-import { type ModelConfig, checkModelShape } from '../../../src-shared/config';
+import { type ModelConfig, blockKernel, checkModelShape } from '../../../src-shared/config';
 import { lossUnit } from '../../../src-shared/lossUnit';
 
 export interface BlockPlan {
@@ -52,7 +52,7 @@ export function planModel(config: ModelConfig): ModelPlan {
   for (let level = 0; level < config.levels; level++) {
     const blocks: BlockPlan[] = [];
     for (let block = 0; block < config.blocksPerLevel; block++) {
-      const kernel = block === 0 ? config.firstConvKernel : config.convKernel;
+      const kernel = blockKernel(config, level, block);
       const inputShape = shape;
       shape = shape.length === 3 ? [shape[0]! / kernel, shape[1]! / kernel, shape[2]! * kernel * kernel] : [...shape];
       blocks.push({ level, block, kernel, inputShape, outputShape: shape });

@@ -104,6 +104,11 @@ export interface FlowModel {
   activationMaxSlopesFrom?(data: ArrayLike<number>): number[];
   /** Each block as a map x -> block(x), for Lipschitz estimates (inputShape without batch). */
   readonly blocks?: readonly { name: string; apply(x: Tensor): Tensor; inputShape: number[] }[];
+  /**
+   * Data-dependent initialisation (Glow's ActNorm: zero-mean unit-variance outputs on x); absent
+   * or a no-op for models without it. Called once before a new run's first step.
+   */
+  initializeFromData?(x: Tensor): void;
   /** Every trainable variable disposed. */
   dispose(): void;
 }

@@ -34,7 +34,7 @@ export function reducedModel(model: ModelConfig, maxDims: number): ModelConfig {
 export const evaluationHandlers: Handlers<keyof typeof evaluationCommands> = {
   evaluate: async ({ run: ref, data, split, n, batchSize }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     const spec = data ?? run.config.data;
     const dataset = await sharedDatasets.open(spec);
     checkDataMatchesModel(dataset, { ...run.config, data: spec });

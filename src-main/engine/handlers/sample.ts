@@ -20,7 +20,7 @@ export const sampleHandlers: Handlers<keyof typeof sampleCommands> = {
   sample: async ({ run: ref, n, temperature, seed, columns, preview }, ctx) => {
     await initBackend();
     ctx.throwIfCancelled();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     imageShape(run);
     const count = preview ? Math.min(n, PREVIEW_SAMPLES) : n;
     const started = performance.now();
@@ -36,7 +36,7 @@ export const sampleHandlers: Handlers<keyof typeof sampleCommands> = {
 
   perturb: async ({ run: ref, image, levels, seed }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     const between = checkpointsOf(ctx);
     const x = await loadImage(run, image);
     const latents = encodeLatents(run.model, x);
@@ -57,7 +57,7 @@ export const sampleHandlers: Handlers<keyof typeof sampleCommands> = {
 
   perturbGrid: async ({ run: ref, image, temperature, seed }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     const x = await loadImage(run, image);
     let grid: Awaited<ReturnType<typeof perturbationGrid>> | null = null;
     try {
@@ -77,7 +77,7 @@ export const sampleHandlers: Handlers<keyof typeof sampleCommands> = {
 
   interpolate: async ({ run: ref, a, b, steps }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     const inputs: Tensor[] = [];
     let frames: Tensor[] = [];
     try {

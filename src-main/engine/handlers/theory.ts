@@ -54,7 +54,7 @@ export const theoryHandlers: Handlers<keyof typeof theoryCommands> = {
 
   lipschitz: async ({ run: ref, iterations }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     const blocks = run.model.blocks;
     if (!blocks || blocks.length === 0) throw new Error(`the model of ${run.folder.dir} does not expose its blocks`);
     const dataset = await sharedDatasets.open(run.config.data);

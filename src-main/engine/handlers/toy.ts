@@ -19,13 +19,13 @@ function requireToy(run: LoadedRun): void {
 export const toyHandlers: Handlers<keyof typeof toyCommands> = {
   toyDensity: async ({ run: ref, resolution, extent }, ctx) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     requireToy(run);
     return { resolution, extent, logDensity: await densityGrid(run.model, resolution, extent, checkpointsOf(ctx)) };
   },
   toyLayers: async ({ run: ref, n }) => {
     await initBackend();
-    const run = runManager().load(ref);
+    const run = await runManager().load(ref);
     requireToy(run);
     const dataset = await sharedDatasets.open(run.config.data);
     const count = Math.min(n, dataset.info.testCount);

@@ -18,6 +18,7 @@ import { RunFolder, defaultRunsRoot, listRunFolders, newRunDir, writeFileAtomic 
 import { deriveSeed } from '../train/seeds';
 import { Trainer, type TrainerCallbacks, type TrainSummary } from '../train/trainer';
 import { decimateMetrics } from './decimate';
+import { releaseAtRequestEnd } from './leases';
 
 export interface StartOptions {
   preset: PresetName;
@@ -41,8 +42,11 @@ export type DatasetOpener = (spec: string, options?: OpenOptions) => Promise<Dat
 
 export class RunManager {
   private readonly trainers = new Map<string, { trainer: Trainer; done: Promise<TrainSummary | null> }>();
-  /** Last run loaded from disk for inference (one at a time: models can be large). */
-  private cached: LoadedRun | null = null;
+  /**
+   * Last run loaded from disk for inference (one at a time: models can be large). A model
+   * evicted while requests still hold it (leases.ts) is disposed when the last one ends.
+   */
+  private cached: CachedRun | null = null;
   private nextId = 1;
 
   constructor(
@@ -91,7 +95,7 @@ export class RunManager {
       backend: backendInfo().active,
       callbacks: options.callbacks,
     });
-    if (options.resume && !trainer.restore()) {
+    if (options.resume && !(await trainer.restore())) {
       options.callbacks.onLog?.('warn', `${folder.dir} has no checkpoint yet; starting it from step 0`);
     }
     this.invalidateCache(folder.dir);
@@ -152,14 +156,14 @@ export class RunManager {
   }
 
   /** The model of a run for inference: the live one while it trains, else the latest checkpoint. */
-  load(ref: RunRef): LoadedRun {
+  async load(ref: RunRef): Promise<LoadedRun> {
     const live = 'runId' in ref ? this.get(ref.runId) : this.findByDir(resolve(ref.runDir));
     if (live) return { folder: live.folder, config: live.config, model: live.model, step: live.step, live: true };
     const dir = resolve((ref as { runDir: string }).runDir);
-    if (this.cached && this.cached.folder.dir === dir) return this.cached;
+    if (this.cached && this.cached.run.folder.dir === dir) return this.lease(this.cached);
     const folder = new RunFolder(dir);
     const config = folder.readConfig();
-    const checkpoint = loadLatestCheckpoint(folder.checkpointsDir);
+    const checkpoint = await loadLatestCheckpoint(folder.checkpointsDir);
     if (!checkpoint) throw new Error(`${dir} has no checkpoint yet: train it first`);
     const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
     try {
@@ -170,9 +174,35 @@ export class RunManager {
     } finally {
       for (const t of Object.values(checkpoint.tensors)) t.dispose();
     }
+    // Another request may have loaded this run while the checkpoint was read.
+    if (this.cached && this.cached.run.folder.dir === dir) {
+      model.dispose();
+      return this.lease(this.cached);
+    }
     this.invalidateCache();
-    this.cached = { folder, config, model, step: checkpoint.step, live: false };
-    return this.cached;
+    this.cached = { run: { folder, config, model, step: checkpoint.step, live: false }, leases: 0, evicted: false };
+    return this.lease(this.cached);
+  }
+
+  /** Hands a cached run to the current request, which holds it until it ends. */
+  private lease(entry: CachedRun): LoadedRun {
+    if (releaseAtRequestEnd(() => this.release(entry))) entry.leases += 1;
+    return entry.run;
+  }
+
+  private release(entry: CachedRun): void {
+    entry.leases -= 1;
+    if (entry.evicted && entry.leases === 0) entry.run.model.dispose();
+  }
+
+  /**
+   * Stops every running trainer and waits until each has written its stop checkpoint (the
+   * engine's SIGTERM / SIGINT: the host's graceful shutdown, the app closing).
+   */
+  async stopAll(): Promise<void> {
+    const entries = [...this.trainers.values()].filter((e) => !isEnded(e.trainer));
+    for (const { trainer } of entries) trainer.stop();
+    await Promise.all(entries.map((e) => e.done));
   }
 
   /** Waits for a run's loop to end (tests, CLI). */
@@ -202,11 +232,21 @@ export class RunManager {
   }
 
   private invalidateCache(dir?: string): void {
-    if (this.cached && (dir === undefined || this.cached.folder.dir === dir)) {
-      this.cached.model.dispose();
+    const entry = this.cached;
+    if (entry && (dir === undefined || entry.run.folder.dir === dir)) {
       this.cached = null;
+      entry.evicted = true;
+      if (entry.leases === 0) entry.run.model.dispose();
     }
   }
+}
+
+interface CachedRun {
+  run: LoadedRun;
+  /** Requests in flight holding the model. */
+  leases: number;
+  /** No longer the cache's: disposed when the last lease ends. */
+  evicted: boolean;
 }
 
 function isEnded(trainer: Trainer): boolean {

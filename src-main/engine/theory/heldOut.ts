@@ -57,28 +57,25 @@ export function gaussianCrossEntropy(fit: Moments, data: Moments, dims: number, 
     const di = data.mean[i]! - fit.mean[i]!;
     for (let j = 0; j < d; j++) b[i * d + j] = data.cov[i * d + j]! + (i === j ? noiseVariance : 0) + di * (data.mean[j]! - fit.mean[j]!);
   }
-  // Y = L⁻¹ B, row by row (rows of Y depend on earlier rows).
-  const y = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    const lii = l[i * d + i]!;
-    for (let j = 0; j < d; j++) {
-      let s = b[i * d + j]!;
-      for (let k = 0; k < i; k++) s -= l[i * d + k]! * y[k * d + j]!;
-      y[i * d + j] = s / lii;
-    }
-  }
-  // Z = L⁻¹ Yᵀ; only its diagonal is needed, but each row of Z needs the earlier rows.
-  const z = new Float64Array(d * d);
+  const y = lowerSolve(l, d, (i, j) => b[i * d + j]!);
+  // Z = L⁻¹Yᵀ; only its diagonal is needed, but each row of Z needs the earlier rows.
+  const z = lowerSolve(l, d, (i, j) => y[j * d + i]!);
   let trace = 0;
-  for (let i = 0; i < d; i++) {
-    const lii = l[i * d + i]!;
-    for (let j = 0; j < d; j++) {
-      let s = y[j * d + i]!;
-      for (let k = 0; k < i; k++) s -= l[i * d + k]! * z[k * d + j]!;
-      z[i * d + j] = s / lii;
-    }
-    trace += z[i * d + i]!;
-  }
+  for (let i = 0; i < d; i++) trace += z[i * d + i]!;
   const nats = 0.5 * (d * Math.log(2 * Math.PI) + logdetCov + trace);
   return { nats, bpd: natsToBpd(nats, d), logdetCov };
+}
+
+/** X = L⁻¹R for lower-triangular L (d × d), R given entrywise; row by row (rows of X depend on earlier rows). */
+function lowerSolve(l: Float64Array, d: number, rhs: (i: number, j: number) => number): Float64Array {
+  const x = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    const lii = l[i * d + i]!;
+    for (let j = 0; j < d; j++) {
+      let s = rhs(i, j);
+      for (let k = 0; k < i; k++) s -= l[i * d + k]! * x[k * d + j]!;
+      x[i * d + j] = s / lii;
+    }
+  }
+  return x;
 }

@@ -3,11 +3,13 @@
  * split, with dequantisation noise from a fixed seed so repeated evaluations of the same
  * weights agree exactly.
  */
-import type { ModelConfig } from '../../../src-shared/config';
-import type { Dataset, Split } from '../../data/types';
+import type { ModelConfig, RunConfig } from '../../../src-shared/config';
+import type { Dataset, ProgressUpdate, Split } from '../../data/types';
 import type { FlowModel } from '../flow/types';
 import { tf } from '../tf';
+import { roundTrip } from '../flow/roundTrip';
 import { batchToInput, perExampleLoss } from './objective';
+import { deriveSeed } from './seeds';
 
 export interface EvaluateOptions {
   model: FlowModel;
@@ -54,4 +56,54 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const mean = sum / count;
   const variance = Math.max(0, sumSq / count - mean * mean);
   return { mean, standardError: Math.sqrt(variance / count), count };
+}
+
+/** max |x − f⁻¹(f(x))| over the first test examples (at most 16), with evaluation noise. */
+export async function invertibilityError(model: FlowModel, config: RunConfig, dataset: Dataset): Promise<number> {
+  const n = Math.min(16, dataset.info.testCount);
+  const stream = dataset.batches('test', { batchSize: n, seed: 0, shuffle: false, epochs: 1, limit: n });
+  const { value: batch } = await stream[Symbol.asyncIterator]().next();
+  if (!batch) return 0;
+  const error = tf.tidy(() => {
+    const x = batchToInput(batch, config.model, deriveSeed(config.train.seed, 'eval'));
+    return roundTrip(model, x).error;
+  });
+  const value = (await error.data())[0]!;
+  error.dispose();
+  return value;
+}
+
+/** The run's test loss on its first `evalN` test examples, with progress updates. */
+export async function testLoss(model: FlowModel, config: RunConfig, dataset: Dataset, step: number, onProgress: (update: ProgressUpdate) => void): Promise<number> {
+  const { train } = config;
+  const started = performance.now();
+  const result = await evaluate({
+    model,
+    config: config.model,
+    dataset,
+    split: 'test',
+    limit: train.evalN,
+    batchSize: Math.min(train.batchSize, 256),
+    seed: deriveSeed(train.seed, 'eval'),
+    onProgress: (done, total) =>
+      onProgress({
+        task: 'eval',
+        done,
+        total,
+        ratePerSecond: done / Math.max(1e-9, (performance.now() - started) / 1000),
+        etaSeconds: null,
+        message: `test evaluation at step ${step}`,
+      }),
+  });
+  return result.mean;
+}
+
+/** The largest slope of every activation layer (Sec. 6.2's check), in one read; {} without RQ layers. */
+export async function activationSlopeRecord(model: FlowModel): Promise<{ activationMaxSlope?: number[] }> {
+  if (!model.activationSlopeData || !model.activationMaxSlopesFrom) return {};
+  const table = model.activationSlopeData();
+  const values = await table.data();
+  table.dispose();
+  const slopes = model.activationMaxSlopesFrom(values);
+  return slopes.length > 0 ? { activationMaxSlope: slopes } : {};
 }

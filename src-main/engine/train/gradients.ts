@@ -12,7 +12,7 @@ import type { MemoryMode, ModelConfig } from '../../../src-shared/config';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import { trainingObjective } from './objective';
-import { isRecomputable, recomputeGradients } from './recompute';
+import { type RecomputeResult, isRecomputable, recomputeGradients } from './recompute';
 
 export interface GradientOptions {
   memory: MemoryMode;
@@ -22,20 +22,8 @@ export interface GradientOptions {
   measureDrift?: boolean;
 }
 
-export type LossAndGradients = {
-  /** What is differentiated: `nll` plus λ·`transport` (= `nll` without a transport cost). */
-  objective: tf.Scalar;
-  /** Mean loss of the batch (bpd for images, nats for toys): the likelihood alone. */
-  nll: tf.Scalar;
-  /** The unweighted Sec. 6.2 transport cost T (objective.ts), when λ > 0. */
-  transport?: tf.Scalar;
-  /** Gradient of `objective` per variable, keyed by variable name. */
-  grads: Record<string, Tensor>;
-  layerLogdet?: Tensor;
-  layerVariance?: Tensor;
-  /** [blocks, 2]: per block (forward order) max |x_recomputed − x_stored| and max |x_stored|. */
-  drift?: Tensor;
-};
+/** The same result whichever memory mode computed it (fields documented in recompute.ts). */
+export type LossAndGradients = RecomputeResult;
 
 export function lossAndGradients(model: FlowModel, config: ModelConfig, x: Tensor, options: GradientOptions): LossAndGradients {
   if (options.memory === 'store') {

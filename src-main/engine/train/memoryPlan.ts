@@ -25,8 +25,10 @@
  * backend: every backend runs the same kernels with the same saved tensors.
  */
 import type { CouplingNetwork, MemoryMode, ModelConfig } from '../../../src-shared/config';
-import { blockParameterCount } from '../flow/parameterCount';
-import { type BlockPlan, planModel } from '../flow/shapes';
+import { architectureOf } from '../../../src-shared/config';
+import { baselineBlockLayers } from '../flow/architecture';
+import { baselineBlockParameterCount, blockParameterCount } from '../flow/parameterCount';
+import { type BlockPlan, type LevelPlan, planModel } from '../flow/shapes';
 
 const FLOAT32 = 4;
 
@@ -50,7 +52,18 @@ const AFF: Record<CouplingNetwork, { element: Coefficients; mixture: Coefficient
   convnet: { element: { tape: 9.5, peak: 32 }, mixture: { tape: 9.3, peak: 15.9 }, hidden: { tape: 16.2, peak: 34.1 }, parameter: { tape: 1.1, peak: 5.1 } },
   'resnet-se': { element: { tape: 3.1, peak: 5.9 }, mixture: { tape: 12.3, peak: 23.6 }, hidden: { tape: 48.3, peak: 86.3 }, parameter: { tape: 1.4, peak: 4.6 } },
   dense: { element: { tape: 2.8, peak: 5.2 }, mixture: { tape: 11.1, peak: 20.7 }, hidden: { tape: 12.1, peak: 26.1 }, parameter: { tape: 1, peak: 2.9 } },
+  // Not fitted: resnet-se's per-hidden-unit cost, scaled by the convolutions per residual block
+  // pair (2 full 3×3 against resnet-se's bottleneck), an overestimate rather than a refusal-free guess.
+  resnet: { element: { tape: 3.1, peak: 5.9 }, mixture: { tape: 12.3, peak: 23.6 }, hidden: { tape: 48.3, peak: 86.3 }, parameter: { tape: 1.4, peak: 4.6 } },
 };
+
+/**
+ * The baselines' layers (not fitted; each taken from the fitted layer it resembles): actnorm,
+ * permutation, squeeze and split prior like the elementwise squash; Glow's 1×1 conv like f_conv;
+ * a masked coupling like f_aff with one scale value per element; a spline coupling like f_aff
+ * plus, per element and bin, the RQ activation's per-table-entry cost spread over its 6 tables.
+ */
+const SPLINE_PER_ELEMENT_BIN: Coefficients = { tape: 57 / 10, peak: 119 / 10 };
 
 export interface BlockMemory {
   /** `L{level}.B{block}`, 1-based. */
@@ -96,6 +109,36 @@ interface LayerCost {
   parameters: number;
   /** Floats for the whole batch. */
   cost: Coefficients;
+}
+
+/** Per layer of a baseline block (architecture.ts specs): parameters and costs at a batch size. */
+function baselineLayers(config: ModelConfig, bp: BlockPlan, level: LevelPlan, lastLevel: boolean, batch: number): LayerCost[] {
+  const a = AFF[config.coupling.network];
+  const counts = baselineBlockParameterCount(config, bp, level, lastLevel);
+  const specs = baselineBlockLayers(config, bp, level, lastLevel);
+  const couplings = Math.max(1, specs.filter((s) => s.kind === 'aff' || s.kind === 'spline').length);
+  const normalisers = Math.max(1, specs.filter((s) => s.kind === 'actnorm' || s.kind === 'prior').length);
+  return specs.map((spec): LayerCost => {
+    const elements = batch * product(spec.shape);
+    const c = spec.shape[spec.shape.length - 1]!;
+    const pixels = spec.shape.length === 3 ? spec.shape[0]! * spec.shape[1]! : 1;
+    switch (spec.kind) {
+      case 'conv':
+        return { parameters: c * c + c, cost: add(both(CONV.element, elements), both(CONV.weight, c * c)) };
+      case 'aff':
+      case 'spline': {
+        // The block's coupling parameters shared evenly among its couplings (for the per-parameter term).
+        const share = counts.coupling / couplings;
+        const base = add(both(a.element, elements), both(a.mixture, elements), both(a.hidden, batch * pixels * config.coupling.hidden), both(a.parameter, share));
+        return { parameters: share, cost: spec.kind === 'spline' ? add(base, both(SPLINE_PER_ELEMENT_BIN, elements * spec.bins)) : base };
+      }
+      case 'actnorm':
+      case 'prior':
+        return { parameters: counts.activation / normalisers, cost: both(SQUASH, elements) };
+      default:
+        return { parameters: 0, cost: both(SQUASH, elements) };
+    }
+  });
 }
 
 /** Per layer of a block (conv, aff, [squash], act): parameters and costs at a batch size. */
@@ -150,7 +193,11 @@ function blockCost(layers: LayerCost[]): Coefficients {
 function estimateAt(config: ModelConfig, batch: number, mode: MemoryMode): MemoryEstimate {
   const plan = planModel(config);
   const blockPlans = plan.levels.flatMap((l) => l.blocks);
-  const layersPerBlock = blockPlans.map((bp) => blockLayers(config, bp, batch));
+  const baseline = architectureOf(config).kind !== 'paper';
+  const last = plan.levels.length - 1;
+  const layersPerBlock = blockPlans.map((bp) =>
+    baseline ? baselineLayers(config, bp, plan.levels[bp.level]!, bp.level === last, batch) : blockLayers(config, bp, batch),
+  );
   const blocks: BlockMemory[] = blockPlans.map((bp, i) => {
     const cost = blockCost(layersPerBlock[i]!);
     return {

@@ -61,16 +61,18 @@ export interface RecomputeOptions {
 }
 
 export type RecomputeResult = {
-  /** What is differentiated: nll + λ·transport. */
+  /** What is differentiated: `nll` plus λ·`transport` (= `nll` without a transport cost). */
   objective: tf.Scalar;
   /** Mean loss of the batch (bpd for images, nats for toys): the likelihood alone. */
   nll: tf.Scalar;
   /** The unweighted transport cost T, when λ > 0. */
   transport?: tf.Scalar;
-  /** Keyed by variable name, as `tf.variableGrads` keys them. */
+  /** Gradient of `objective` per variable, keyed by variable name (as `tf.variableGrads` keys them). */
   grads: Record<string, Tensor>;
+  /** Per-layer mean log-det and output variance (`model.layers` order), on diagnostics steps. */
   layerLogdet?: Tensor;
   layerVariance?: Tensor;
+  /** [blocks, 2]: per block (forward order) max |x_recomputed − x_stored| and max |x_stored|. */
   drift?: Tensor;
 };
 

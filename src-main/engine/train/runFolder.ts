@@ -4,10 +4,11 @@
  * is rewritten is written atomically (temporary file, then rename): a crash never leaves a
  * half-written file where a good one was.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { type RunConfig, RunConfigSchema } from '../../../src-shared/config';
 import { type MetricsRecord, MetricsRecordSchema, type RunState } from '../../../src-shared/protocol';
+import { readJsonSync, readRegularFileSync, writeFileDurable } from './durableFiles';
 
 export interface RunStatus {
   runId: string;
@@ -31,11 +32,13 @@ export function newRunDir(root: string, preset: string): string {
   return dir;
 }
 
+/** Temporary file, fsync, rename, fsync of the folder (durableFiles.ts). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileDurable(path, data);
 }
+
+/** metrics.jsonl may grow large on a long run; beyond this it is refused rather than read whole. */
+const MAX_METRICS_BYTES = 1024 * 1024 * 1024;
 
 export class RunFolder {
   constructor(readonly dir: string) {}
@@ -80,12 +83,8 @@ export class RunFolder {
 
   readConfig(): RunConfig {
     if (!existsSync(this.configPath)) throw new Error(`${this.dir} is not a run folder (no config.json)`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(this.configPath, 'utf8'));
-    } catch (error) {
-      throw new Error(`${this.configPath} is not valid JSON: ${(error as Error).message}`);
-    }
+    // Regular files only, and never the content in the message (durableFiles.ts).
+    const raw = readJsonSync(this.configPath);
     const parsed = RunConfigSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -99,13 +98,13 @@ export class RunFolder {
   }
 
   /**
-   * Reads metrics.jsonl, skipping a torn last line (a crash mid-append) and records past
-   * `maxStep` (steps redone after resuming from an earlier checkpoint are kept once: the later).
+   * Reads metrics.jsonl, skipping a torn line (a crash mid-append) and anything that is not a
+   * metrics record.
    */
   readMetrics(): MetricsRecord[] {
     if (!existsSync(this.metricsPath)) return [];
     const records: MetricsRecord[] = [];
-    for (const line of readFileSync(this.metricsPath, 'utf8').split('\n')) {
+    for (const line of readRegularFileSync(this.metricsPath, MAX_METRICS_BYTES).toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
       try {
         const parsed = MetricsRecordSchema.safeParse(JSON.parse(line));
@@ -117,9 +116,18 @@ export class RunFolder {
     return records;
   }
 
-  /** Drops metric lines after `step` (used when resuming from a checkpoint older than the log). */
+  /**
+   * Makes the log agree with a checkpoint at `step` (resuming, or rolling back): records past
+   * it belong to work that will be redone and go; a torn line goes; a step logged twice keeps
+   * its last record. The file is rewritten durably (temporary file, fsync, rename), so a kill
+   * during the rewrite leaves the old log, which the next resume repairs the same way.
+   * `step` −1 empties the log (a run resumed before its first checkpoint starts over).
+   */
   truncateMetricsAfter(step: number): void {
-    const kept = this.readMetrics().filter((r) => r.step <= step);
+    if (!existsSync(this.metricsPath)) return;
+    const byStep = new Map<number, MetricsRecord>();
+    for (const r of this.readMetrics()) if (r.step <= step) byStep.set(r.step, r);
+    const kept = [...byStep.values()].sort((a, b) => a.step - b.step);
     writeFileAtomic(this.metricsPath, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
@@ -130,7 +138,7 @@ export class RunFolder {
   readStatus(): RunStatus | null {
     if (!existsSync(this.statusPath)) return null;
     try {
-      return JSON.parse(readFileSync(this.statusPath, 'utf8')) as RunStatus;
+      return readJsonSync(this.statusPath) as RunStatus;
     } catch {
       return null;
     }

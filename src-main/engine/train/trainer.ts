@@ -7,19 +7,19 @@
  * Control: pause / resume / stop take effect between steps. The loop yields to the event loop
  * after every step, so protocol requests (sampling, diagnostics) are answered while it trains.
  */
-import { type RunConfig, memoryModeOf } from '../../../src-shared/config';
-import { roundTrip } from '../flow/roundTrip';
+import { type RunConfig, guardOf, memoryModeOf } from '../../../src-shared/config';
 import { lossUnit } from '../../../src-shared/lossUnit';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
 import type { Batch, Dataset, ProgressUpdate, StreamPosition } from '../../data/types';
 import type { FlowModel } from '../flow/types';
-import { type Tensor, tf } from '../tf';
 import { Adamax } from './adamax';
-import { assignVariables, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
-import { evaluate } from './evaluate';
+import { NonFiniteCheckpointError } from './checkpoint';
+import { Checkpointing, type RunPoint } from './checkpointing';
+import { initializeFromData } from './dataInit';
+import { BlowupWatch } from './blowupWatch';
+import { activationSlopeRecord, invertibilityError, testLoss } from './evaluate';
 import { batchToInput } from './objective';
-import { RunFolder } from './runFolder';
-import { type LogdetHistoryPoint, detectLogdetBlowup } from '../theory/blowup';
+import type { RunFolder, RunStatus } from './runFolder';
 import { learningRateAt } from './schedule';
 import { deriveSeed } from './seeds';
 import { type StepStats, optimisationStep } from './step';
@@ -39,8 +39,6 @@ export interface TrainerInit {
   model: FlowModel;
   backend: string;
   callbacks?: TrainerCallbacks;
-  /** Warn (and keep going) on a non-finite step; fail after this many in a row. */
-  maxNonFiniteSteps?: number;
 }
 
 export interface TrainSummary {
@@ -62,20 +60,22 @@ export class Trainer {
   readonly backend: string;
   private readonly optimizer: Adamax;
   private readonly callbacks: TrainerCallbacks;
-  private readonly maxNonFinite: number;
+  private readonly checkpoints: Checkpointing;
   private position: StreamPosition = { epoch: 0, offset: 0 };
   private stateValue: RunState = 'starting';
   private stopRequested = false;
   private resumeGate: (() => void) | null = null;
   private pauseGate: Promise<void> | null = null;
   step = 0;
+  /** The numerical guard's factor on the scheduled learning rate, and its rollbacks so far. */
+  private lrScale = 1;
+  private rollbacks = 0;
+  private restored = false;
   private trainSeconds = 0;
   private trainExamples = 0;
   private lastTrain: number | null = null;
   private initialTest: number | null = null;
-  /** Recent diagnostic records for the blow-up detector (bounded). */
-  private readonly logdetHistory: LogdetHistoryPoint[] = [];
-  private lastBlowupStep = -Infinity;
+  private readonly blowup: BlowupWatch;
 
   constructor(init: TrainerInit) {
     this.runId = init.runId;
@@ -85,8 +85,9 @@ export class Trainer {
     this.model = init.model;
     this.backend = init.backend;
     this.callbacks = init.callbacks ?? {};
-    this.maxNonFinite = init.maxNonFiniteSteps ?? 20;
     this.optimizer = new Adamax(init.config.train.adamax);
+    this.blowup = new BlowupWatch(init.model, init.config);
+    this.checkpoints = new Checkpointing(init.folder, init.model, this.optimizer, init.backend, init.config.train);
   }
 
   get state(): RunState {
@@ -110,24 +111,32 @@ export class Trainer {
     };
   }
 
-  /** Restores weights, optimiser state, step and stream position from the latest checkpoint. */
-  restore(): boolean {
-    const checkpoint = loadLatestCheckpoint(this.folder.checkpointsDir);
-    if (!checkpoint) return false;
-    try {
-      assignVariables(this.model.variables, this.model.parameterNames, checkpoint.tensors, checkpoint.dir);
-      this.optimizer.load(checkpoint.tensors, checkpoint.optimizerIterations, this.model.variables, this.model.parameterNames);
-    } finally {
-      for (const t of Object.values(checkpoint.tensors)) t.dispose();
+  /**
+   * Restores weights, optimiser state, step, stream position and the guard's state from the
+   * newest checkpoint that verifies (damaged ones are named in a warning), and makes
+   * metrics.jsonl agree with it. Without a checkpoint the log is emptied: the run starts over.
+   */
+  async restore(): Promise<boolean> {
+    const restored = await this.checkpoints.restore((message) => this.log('warn', message));
+    if (!restored) {
+      this.folder.truncateMetricsAfter(-1);
+      return false;
     }
-    this.step = checkpoint.step;
-    this.position = checkpoint.position;
-    // Metrics logged after the checkpoint belong to steps that will be redone.
-    this.folder.truncateMetricsAfter(this.step);
+    this.adopt(restored);
+    this.restored = true;
     const earlier = this.folder.readMetrics();
     this.initialTest = earlier.find((r) => r.step === 0 && (r.testBpd ?? r.testNll) !== undefined)?.[this.testKey()] ?? null;
-    this.log('info', `resumed from ${checkpoint.dir} at step ${this.step}`);
+    this.log('info', `resumed from ${restored.dir} at step ${this.step}`);
     return true;
+  }
+
+  /** Takes a checkpoint's position; the log loses what came after it (redone from here). */
+  private adopt(point: RunPoint): void {
+    this.step = point.step;
+    this.position = point.position;
+    this.lrScale = point.lrScale;
+    this.rollbacks = point.rollbacks;
+    this.folder.truncateMetricsAfter(this.step);
   }
 
   pause(): void {
@@ -160,24 +169,29 @@ export class Trainer {
     if (this.stateValue === 'running' || this.stateValue === 'paused' || this.stateValue === 'starting') this.setState('stopping');
   }
 
-  /** Runs until the configured number of steps, a stop request, or a failure. */
+  /**
+   * Runs until the configured number of steps, a stop request, or a failure. Every step has
+   * exactly one metrics record, appended before any checkpoint that covers it; the last step's
+   * record carries the final evaluation. A stop checkpoints at once (no final evaluation).
+   */
   async run(): Promise<TrainSummary> {
     const { train } = this.config;
+    const guard = guardOf(train);
     this.setState('running');
     try {
-      if (this.step === 0) {
+      if (this.step === 0 && !this.restored) {
+        await initializeFromData(this.model, this.dataset, this.config, this.position);
         const initial = await this.evaluateTest(0);
         this.initialTest = initial;
-        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await this.activationSlopes()) });
+        this.emitMetrics({ step: 0, time: Date.now(), [this.testKey()]: initial, ...(await activationSlopeRecord(this.model)) });
+        // A checkpoint at step 0: a kill loses nothing before the first interval, and the
+        // guard always has a point to roll back to.
+        await this.saveOrRollBack(guard, initial);
       }
-      const stream = this.dataset.batches('train', {
-        batchSize: train.batchSize,
-        seed: train.seed,
-        shuffle: true,
-        start: this.position,
-        dropLast: true,
-      })[Symbol.asyncIterator]();
+      let stream = this.openStream();
       let nonFiniteRun = 0;
+      let rolledBackFrom: number | null = null;
+      let lastRecord: MetricsRecord | null = null;
       while (this.step < train.steps && !this.stopRequested) {
         if (this.pauseGate) await this.pauseGate;
         if (this.stopRequested) break;
@@ -185,7 +199,7 @@ export class Trainer {
         if (next.done) throw new Error('the training data stream ended unexpectedly');
         const batch = next.value;
         const wantDiagnostics = (this.step + 1) % train.diagnosticsEvery === 0;
-        const lr = learningRateAt(this.step, train.learningRate);
+        const lr = learningRateAt(this.step, train.learningRate) * this.lrScale;
         const started = performance.now();
         const stats = await this.trainStep(batch, lr, wantDiagnostics);
         const seconds = (performance.now() - started) / 1000;
@@ -193,10 +207,7 @@ export class Trainer {
         this.step += 1;
         if (!stats.finite) {
           nonFiniteRun += 1;
-          this.log('warn', `step ${this.step}: non-finite loss or gradient (loss ${stats.loss}); update skipped`);
-          if (nonFiniteRun >= this.maxNonFinite) {
-            throw new Error(`${nonFiniteRun} consecutive non-finite steps: training diverged (last checkpoint kept)`);
-          }
+          this.log('warn', `step ${this.step}: non-finite loss or gradient (loss ${stats.loss}); update skipped (${nonFiniteRun} in a row)`);
         } else {
           nonFiniteRun = 0;
           this.trainSeconds += seconds;
@@ -208,29 +219,56 @@ export class Trainer {
           time: Date.now(),
           epoch: batch.position.epoch + batch.position.offset / Math.max(1, this.dataset.info.trainCount),
           lr,
-          gradNorm: stats.gradNorm,
+          // NaN would be written as null, which is not a metrics record: only finite norms go in.
+          ...(Number.isFinite(stats.gradNorm) ? { gradNorm: stats.gradNorm } : {}),
           imagesPerSecond: batch.n / seconds,
-          ...(stats.finite ? { [this.trainKey()]: stats.loss } : {}),
+          ...(stats.finite ? { [this.trainKey()]: stats.loss } : { skipped: true }),
           ...(stats.finite && stats.objective !== undefined ? { trainObjective: stats.objective, transportCost: stats.transportCost } : {}),
           ...(stats.layerLogdet ? { layerLogdet: stats.layerLogdet, layerVariance: stats.layerVariance } : {}),
+          ...(this.lrScale !== 1 ? { lrScale: this.lrScale } : {}),
+          ...(rolledBackFrom !== null ? { rolledBackFrom } : {}),
         };
+        rolledBackFrom = null;
         if (wantDiagnostics) {
           if (stats.activationMaxSlope && stats.activationMaxSlope.length > 0) record.activationMaxSlope = stats.activationMaxSlope;
           const warning = this.checkBlowup(record);
           if (warning) record.blowupWarning = warning;
         }
-        if (train.evalEvery > 0 && this.step % train.evalEvery === 0 && this.step < train.steps) {
-          record[this.testKey()] = await this.evaluateTest(this.step);
-          record.invertibilityError = await this.invertibilityError();
+        if (this.step >= train.steps && nonFiniteRun < guard.maxNonFiniteSteps) {
+          lastRecord = record; // completed below with the final evaluation
+          break;
         }
-        if (train.checkpointEvery > 0 && this.step % train.checkpointEvery === 0) await this.checkpoint();
+        let test: number | undefined;
+        if (train.evalEvery > 0 && this.step % train.evalEvery === 0) {
+          test = await this.evaluateTest(this.step);
+          record[this.testKey()] = test;
+          record.invertibilityError = await invertibilityError(this.model, this.config, this.dataset);
+        }
         this.emitMetrics(record);
+        if (nonFiniteRun >= guard.maxNonFiniteSteps) {
+          rolledBackFrom = this.step;
+          await this.rollBack(`${nonFiniteRun} consecutive steps with a non-finite loss or gradient`, guard);
+          stream = this.openStream();
+          nonFiniteRun = 0;
+        } else if (this.checkpoints.due(this.step)) {
+          if (!(await this.saveOrRollBack(guard, test))) {
+            rolledBackFrom = this.step;
+            stream = this.openStream();
+          }
+        }
         // Let queued requests (pause, sample, diagnostics) run between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      if (this.stopRequested && this.step < train.steps) {
+        await this.checkpoints.save(this.point());
+        this.setState('stopped');
+        return this.result(null);
+      }
       const finalTest = await this.evaluateTest(this.step);
-      this.emitMetrics({ step: this.step, time: Date.now(), [this.testKey()]: finalTest, invertibilityError: await this.invertibilityError() });
-      await this.checkpoint();
+      if (lastRecord) {
+        this.emitMetrics({ ...lastRecord, [this.testKey()]: finalTest, invertibilityError: await invertibilityError(this.model, this.config, this.dataset) });
+        await this.checkpoints.save(this.point(), finalTest);
+      }
       this.setState(this.stopRequested && this.step < train.steps ? 'stopped' : 'finished');
       return this.result(finalTest);
     } catch (error) {
@@ -239,6 +277,50 @@ export class Trainer {
       this.setState('failed', message);
       throw error;
     }
+  }
+
+  private openStream(): AsyncIterator<Batch> {
+    const { train } = this.config;
+    const batches = this.dataset.batches('train', { batchSize: train.batchSize, seed: train.seed, shuffle: true, start: this.position, dropLast: true });
+    return batches[Symbol.asyncIterator]();
+  }
+
+  private point(): RunPoint {
+    return { step: this.step, position: this.position, lrScale: this.lrScale, rollbacks: this.rollbacks };
+  }
+
+  /** Saves a checkpoint; weights that are not finite are never written: the run rolls back instead (false). */
+  private async saveOrRollBack(guard: ReturnType<typeof guardOf>, test?: number): Promise<boolean> {
+    try {
+      await this.checkpoints.save(this.point(), test);
+      this.folder.writeStatus(this.status(this.stateValue));
+      return true;
+    } catch (error) {
+      if (!(error instanceof NonFiniteCheckpointError)) throw error;
+      await this.rollBack(error.message, guard);
+      return false;
+    }
+  }
+
+  /**
+   * The guard's last resort: back to the newest good checkpoint with the learning rate lowered
+   * by the factor, at most `maxRollbacks` times; then the run fails with what happened.
+   */
+  private async rollBack(reason: string, guard: ReturnType<typeof guardOf>): Promise<void> {
+    const from = this.step;
+    if (this.rollbacks >= guard.maxRollbacks) {
+      throw new Error(
+        `training diverged at step ${from} (${reason}) after ${this.rollbacks} rollback(s), the learning rate ×${guard.rollbackLrFactor} each time (now ×${this.lrScale}); ` +
+          `the last good checkpoint is kept in ${this.folder.checkpointsDir}: start again with a lower train.learningRate.initial`,
+      );
+    }
+    const restored = await this.checkpoints.restore((message) => this.log('warn', message));
+    if (!restored) throw new Error(`training diverged at step ${from} (${reason}) and ${this.folder.checkpointsDir} has no checkpoint to roll back to`);
+    this.adopt({ ...restored, lrScale: this.lrScale * guard.rollbackLrFactor, rollbacks: this.rollbacks + 1 });
+    this.log(
+      'warn',
+      `rollback ${this.rollbacks} of ${guard.maxRollbacks}: ${reason} at step ${from}; back to the checkpoint of step ${this.step} (${restored.dir}) with the learning rate ×${this.lrScale}`,
+    );
   }
 
   dispose(): void {
@@ -255,93 +337,15 @@ export class Trainer {
     }
   }
 
-  private async evaluateTest(step: number): Promise<number> {
-    const { train } = this.config;
-    const started = performance.now();
-    const result = await evaluate({
-      model: this.model,
-      config: this.config.model,
-      dataset: this.dataset,
-      split: 'test',
-      limit: train.evalN,
-      batchSize: Math.min(train.batchSize, 256),
-      seed: deriveSeed(train.seed, 'eval'),
-      onProgress: (done, total) =>
-        this.callbacks.onProgress?.({
-          task: 'eval',
-          done,
-          total,
-          ratePerSecond: done / Math.max(1e-9, (performance.now() - started) / 1000),
-          etaSeconds: null,
-          message: `test evaluation at step ${step}`,
-        }),
-    });
-    return result.mean;
+  private evaluateTest(step: number): Promise<number> {
+    return testLoss(this.model, this.config, this.dataset, step, (update) => this.callbacks.onProgress?.(update));
   }
 
-  /** max |x − f⁻¹(f(x))| over the first test examples (at most 16), with evaluation noise. */
-  private async invertibilityError(): Promise<number> {
-    const n = Math.min(16, this.dataset.info.testCount);
-    const stream = this.dataset.batches('test', { batchSize: n, seed: 0, shuffle: false, epochs: 1, limit: n });
-    const { value: batch } = await stream[Symbol.asyncIterator]().next();
-    if (!batch) return 0;
-    const error = tf.tidy(() => {
-      const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'eval'));
-      return roundTrip(this.model, x).error;
-    });
-    const value = (await error.data())[0]!;
-    error.dispose();
-    return value;
-  }
-
-  /**
-   * Runs the Sec. 2.2 detector on the recent per-layer log-dets; warns at most once per
-   * detector window so a persisting condition does not flood the log.
-   */
+  /** The Sec. 2.2 detector (blowupWatch.ts); its warning goes to the log. */
   private checkBlowup(record: MetricsRecord): string | null {
-    // While the learning rate ramps up every layer's log-det accelerates by design; judging
-    // the trend starts once the warm-up is over (measured: a false alarm at step 80 otherwise).
-    if (!record.layerLogdet || record.step <= this.config.train.learningRate.warmupSteps) return null;
-    this.logdetHistory.push({
-      step: record.step,
-      layerLogdet: record.layerLogdet,
-      ...(record.trainBpd !== undefined ? { trainBpd: record.trainBpd } : {}),
-      ...(record.trainNll !== undefined ? { trainNll: record.trainNll } : {}),
-    });
-    if (this.logdetHistory.length > 40) this.logdetHistory.shift();
-    const warning = detectLogdetBlowup(
-      this.logdetHistory,
-      this.model.layers.map((l) => l.name),
-      lossUnit(this.config.model) === 'nats' ? {} : { dims: this.model.dims },
-    );
-    if (!warning || record.step - this.lastBlowupStep < 40 * this.config.train.diagnosticsEvery) return null;
-    this.lastBlowupStep = record.step;
-    this.log('warn', warning.message);
-    return warning.message;
-  }
-
-  private async activationSlopes(): Promise<Partial<MetricsRecord>> {
-    const { model } = this;
-    if (!model.activationSlopeData || !model.activationMaxSlopesFrom) return {};
-    const table = model.activationSlopeData();
-    const values = await table.data();
-    table.dispose();
-    const slopes = model.activationMaxSlopesFrom(values);
-    return slopes.length > 0 ? { activationMaxSlope: slopes } : {};
-  }
-
-  private async checkpoint(): Promise<void> {
-    const tensors: Record<string, Tensor> = { ...this.optimizer.state(this.model.variables, this.model.parameterNames) };
-    this.model.variables.forEach((v, i) => {
-      tensors[this.model.parameterNames[i]!] = v;
-    });
-    await saveCheckpoint(this.folder.checkpointsDir, {
-      step: this.step,
-      optimizerIterations: this.optimizer.iterations,
-      position: this.position,
-      backend: this.backend,
-    }, tensors);
-    this.folder.writeStatus({ runId: this.runId, state: this.stateValue, step: this.step, totalSteps: this.config.train.steps, backend: this.backend, updated: Date.now() });
+    const warning = this.blowup.check(record);
+    if (warning) this.log('warn', warning);
+    return warning;
   }
 
   private emitMetrics(record: MetricsRecord): void {
@@ -349,17 +353,13 @@ export class Trainer {
     this.callbacks.onMetrics?.(record);
   }
 
+  private status(state: RunState, message?: string): RunStatus {
+    return { runId: this.runId, state, step: this.step, totalSteps: this.config.train.steps, backend: this.backend, updated: Date.now(), ...(message ? { message } : {}) };
+  }
+
   private setState(state: RunState, message?: string): void {
     this.stateValue = state;
-    this.folder.writeStatus({
-      runId: this.runId,
-      state,
-      step: this.step,
-      totalSteps: this.config.train.steps,
-      backend: this.backend,
-      updated: Date.now(),
-      ...(message ? { message } : {}),
-    });
+    this.folder.writeStatus(this.status(state, message));
     this.callbacks.onState?.(this.summary(), message);
   }
 
@@ -375,7 +375,7 @@ export class Trainer {
     return lossUnit(this.config.model) === 'nats' ? 'testNll' : 'testBpd';
   }
 
-  private result(finalTest: number): TrainSummary {
+  private result(finalTest: number | null): TrainSummary {
     return {
       steps: this.step,
       imagesPerSecond: this.trainSeconds > 0 ? this.trainExamples / this.trainSeconds : 0,

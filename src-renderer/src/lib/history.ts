@@ -11,6 +11,20 @@ export type HistoryListener = (event: HistoryEvent) => void;
 /** Keep memory bounded on very long runs: past this many records, thin the older half. */
 export const DEFAULT_MAX_RECORDS = 200_000;
 
+/**
+ * A record that carries only evaluation results (no training step: no lr, no train loss). The
+ * trainer writes one at step 0 and one after the last step, numbered like that step.
+ */
+export function isEvaluationOnly(record: MetricsRecord): boolean {
+  return record.lr === undefined && record.trainBpd === undefined && record.trainNll === undefined;
+}
+
+/** One record for a step: the training record's fields, with the evaluation's added. */
+function mergeEvaluation(a: MetricsRecord, b: MetricsRecord): MetricsRecord {
+  const [train, evaluation] = isEvaluationOnly(b) ? [a, b] : [b, a];
+  return { ...train, ...evaluation, time: train.time };
+}
+
 export class RunHistory {
   private list: MetricsRecord[] = [];
   private readonly listeners = new Set<HistoryListener>();
@@ -34,10 +48,20 @@ export class RunHistory {
     return () => this.listeners.delete(listener);
   }
 
-  /** Replaces everything (a run was opened). Records are sorted and deduplicated by step. */
+  /**
+   * Replaces everything (a run was opened). Records are sorted and deduplicated by step; an
+   * evaluation-only record (the trainer's final test evaluation shares the last step's
+   * number) is merged into the step's record rather than dropped.
+   */
   replace(records: readonly MetricsRecord[]): void {
     const sorted = [...records].sort((a, b) => a.step - b.step);
-    this.list = sorted.filter((r, i) => i === 0 || r.step !== sorted[i - 1]!.step);
+    const list: MetricsRecord[] = [];
+    for (const record of sorted) {
+      const prev = list[list.length - 1];
+      if (prev?.step !== record.step) list.push(record);
+      else if (isEvaluationOnly(record) || isEvaluationOnly(prev)) list[list.length - 1] = mergeEvaluation(prev, record);
+    }
+    this.list = list;
     this.emit({ type: 'reset' });
   }
 
@@ -56,6 +80,12 @@ export class RunHistory {
     let reset = false;
     for (const record of records) {
       const lastStep = this.last?.step;
+      if (lastStep === record.step && isEvaluationOnly(record)) {
+        // The final evaluation at the last step: add its test value to that step's record.
+        this.list[this.list.length - 1] = mergeEvaluation(this.last!, record);
+        fresh.push(record);
+        continue;
+      }
       if (lastStep !== undefined && record.step <= lastStep) {
         const existing = this.indexOfStep(record.step);
         if (existing >= 0 && this.list[existing]!.time === record.time) continue; // same record again

@@ -96,7 +96,12 @@ function setPath(tree: Tree, key: string, value: unknown): void {
 /** The form's text values for a preset. */
 export function valuesFromPreset(preset: PresetName): FormValues {
   const { model, train } = PRESETS[preset];
-  const tree: Tree = { model, train };
+  return valuesFromConfig({ model, train });
+}
+
+/** The form's text values for a run's config ("new run from this run's settings"). */
+export function valuesFromConfig(config: Pick<RunConfig, 'model' | 'train'>): FormValues {
+  const tree: Tree = { model: config.model, train: config.train };
   const values: FormValues = {};
   for (const field of FIELDS) {
     const value = getPath(tree, field.key);

@@ -6,13 +6,14 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { type PresetName, PresetNameSchema } from '../../../src-shared/config';
+import { type PresetName, PresetNameSchema, type RunConfig } from '../../../src-shared/config';
 import { parseDataSpec, withDataSpecPath } from '../../../src-shared/dataSpec';
 import { PRESETS } from '../../../src-shared/presets';
 import type { DatasetInfo, PresetSummary } from '../../../src-shared/protocol';
 import { readableError } from '../lib/errors';
 import { createLatestRunner } from '../lib/latest';
-import { type FormValues, validateForm, valuesFromPreset } from '../lib/trainForm';
+import { changedKeys } from '../lib/configDiff';
+import { type FormValues, validateForm, valuesFromConfig, valuesFromPreset } from '../lib/trainForm';
 import { useConnection } from './connection';
 import { useRunsStore } from './runs';
 import { useSystemStore } from './system';
@@ -53,6 +54,14 @@ export const useTrainFormStore = defineStore('trainForm', () => {
   const datasetBusy = ref(false);
   const datasetError = ref<string | null>(null);
   const browsing = ref(false);
+  /**
+   * Folded away while a run is on screen, so its fields are not read as that run's settings;
+   * null follows that rule, true/false is the user's choice until the next run is opened.
+   */
+  const expandedChoice = ref<boolean | null>(null);
+  const expanded = computed(() => expandedChoice.value ?? !runs.current);
+  /** The run whose settings filled the form, and the settings the form cannot carry. */
+  const filledFrom = shallowRef<{ runId: string; notCarried: string[] } | null>(null);
   /** The engine's summary of each preset (parameter counts); empty until `loadPresets`. */
   const presetInfo = shallowRef<Partial<Record<PresetName, PresetSummary>>>({});
 
@@ -114,6 +123,26 @@ export const useTrainFormStore = defineStore('trainForm', () => {
 
   function resetFields(): void {
     values.value = valuesFromPreset(preset.value);
+    filledFrom.value = null;
+  }
+
+  /**
+   * "New run from this run's settings": the run's preset, data and every form field. Settings
+   * the form has no field for (e.g. `model.convWeight`) take the preset's value; they are
+   * listed so the user knows.
+   */
+  function fillFromRun(runId: string, config: RunConfig): void {
+    preset.value = config.preset;
+    data.value = config.data;
+    values.value = valuesFromConfig(config);
+    const result = validateForm(config.preset, config.data, values.value, config.model.inputShape);
+    const notCarried = result.config ? changedKeys(config, result.config) : [];
+    filledFrom.value = { runId, notCarried };
+    expandedChoice.value = true;
+  }
+
+  function setExpanded(open: boolean): void {
+    expandedChoice.value = open;
   }
 
   function setValue(key: string, value: string | boolean): void {
@@ -139,6 +168,13 @@ export const useTrainFormStore = defineStore('trainForm', () => {
   }
 
   watch(data, () => loadDataset());
+  // Opening another run folds the form again (unless the user fills it from that run).
+  watch(
+    () => runs.current?.summary.runDir,
+    () => {
+      expandedChoice.value = null;
+    },
+  );
   watch([preset, data, values], () => {
     try {
       localStorage.setItem(FORM_KEY, JSON.stringify({ preset: preset.value, data: data.value, values: values.value } satisfies SavedForm));
@@ -157,12 +193,16 @@ export const useTrainFormStore = defineStore('trainForm', () => {
     datasetError,
     browsing,
     presetInfo,
+    expanded,
+    filledFrom,
     validation,
     canStart,
     loadDataset,
     loadPresets,
     selectPreset,
     resetFields,
+    fillFromRun,
+    setExpanded,
     setValue,
     browse,
     submit,

@@ -3,13 +3,14 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 
 export type Theme = 'dark' | 'light';
-export type ViewId = 'train' | 'sampler' | 'latent' | 'toy';
+export type ViewId = 'train' | 'sampler' | 'latent' | 'toy' | 'compare';
 
 export const VIEWS: { id: ViewId; title: string }[] = [
   { id: 'train', title: 'Train' },
   { id: 'sampler', title: 'Sampler' },
   { id: 'latent', title: 'Latent studio' },
   { id: 'toy', title: 'Toy lab' },
+  { id: 'compare', title: 'Compare' },
 ];
 
 export const THEME_KEY = 'flowstudio.theme';

@@ -1,6 +1,6 @@
 /** The preset catalogue: every preset with its structure and parameter count (no model built). */
 import { z } from 'zod';
-import { ActivationVariantSchema, CouplingNetworkSchema, PresetNameSchema, TrainConfigSchema } from '../../config';
+import { ActivationVariantSchema, ArchitectureSchema, CouplingNetworkSchema, PresetNameSchema, TrainConfigSchema } from '../../config';
 
 export const PresetSummarySchema = z
   .object({
@@ -28,7 +28,9 @@ export const PresetSummarySchema = z
     batchSize: z.number().int(),
     learningRate: TrainConfigSchema.shape.learningRate,
     /** What Table 1 reports for this configuration (paper presets only). */
-    paper: z.object({ source: z.string(), bpd: z.number(), parameters: z.number().optional() }).strict().optional(),
+    paper: z.object({ source: z.string(), bpd: z.number(), parameters: z.number().optional(), note: z.string().optional() }).strict().optional(),
+    /** The flow built (absent: the paper's). */
+    architecture: ArchitectureSchema.optional(),
   })
   .strict();
 export type PresetSummary = z.infer<typeof PresetSummarySchema>;

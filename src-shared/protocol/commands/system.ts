@@ -97,28 +97,31 @@ export const HealthSchema = z
   .strict();
 export type Health = z.infer<typeof HealthSchema>;
 
+/** Commands that take no arguments (and refuse any). */
+const NoArgs = z.object({}).strict();
+
 export const systemCommands = {
   ping: {
     args: z.object({ nonce: z.string().max(256) }).strict(),
     result: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }).strict(),
   },
   getBackendInfo: {
-    args: z.object({}).strict(),
+    args: NoArgs,
     result: BackendInfoSchema,
   },
   /** Debug: the engine's per-command request counters since it started. */
   requestStats: {
-    args: z.object({}).strict(),
+    args: NoArgs,
     result: RequestStatsSchema,
   },
   /** Liveness: pid, uptime, backend, event-loop lag (the host adds its pending requests). */
   health: {
-    args: z.object({}).strict(),
+    args: NoArgs,
     result: HealthSchema,
   },
   /** Answered by the host, not the engine. */
   getHostInfo: {
-    args: z.object({}).strict(),
+    args: NoArgs,
     result: HostInfoSchema,
   },
   /** Answered by the host: a native file/folder dialog (Electron only; serve mode says so). */
@@ -128,7 +131,7 @@ export const systemCommands = {
   },
   /** Answered by the host: kills the engine process (if alive) and starts a new one. */
   restartEngine: {
-    args: z.object({}).strict(),
+    args: NoArgs,
     result: z.object({ pid: z.number().int() }).strict(),
   },
 } as const;

@@ -13,8 +13,12 @@ const LayerDescriptorSchema = z
     name: z.string(),
     level: z.number().int().min(0),
     block: z.number().int().min(0),
-    /** f_conv, f_aff, the Sec. 6.2 squash, f_act. */
-    kind: z.enum(['conv', 'aff', 'squash', 'act']),
+    /**
+     * f_conv (and Glow's 1×1 convolution), f_aff (and the baselines' affine / additive
+     * couplings), the Sec. 6.2 squash, f_act; the baselines' actnorm, channel permutation,
+     * squeeze, learned split prior and rational-quadratic spline coupling.
+     */
+    kind: z.enum(['conv', 'aff', 'squash', 'act', 'actnorm', 'perm', 'squeeze', 'prior', 'spline']),
   })
   .strict();
 export type LayerDescriptor = z.infer<typeof LayerDescriptorSchema>;
@@ -53,6 +57,12 @@ export const MetricsRecordSchema = z
     lipschitz: z.array(z.number()).optional(),
     /** The Sec. 2.2 log-det blow-up detector's warning at this step (theory/blowup.ts). */
     blowupWarning: z.string().optional(),
+    /** The step's loss or gradient was not finite: its update was skipped (train/trainer.ts guard). */
+    skipped: z.boolean().optional(),
+    /** The guard's factor on the scheduled learning rate, present once a rollback lowered it. */
+    lrScale: z.number().positive().optional(),
+    /** First record after a rollback: the step at which training diverged (resumed from this record's step − 1). */
+    rolledBackFrom: z.number().int().min(0).optional(),
   })
   .strict();
 export type MetricsRecord = z.infer<typeof MetricsRecordSchema>;

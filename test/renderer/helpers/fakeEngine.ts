@@ -177,7 +177,12 @@ export class FakeEngine {
           }),
         };
       },
-      lipschitz: () => ({ blocks: [] }),
+      lipschitz: ({ run, iterations }) => {
+        const { model } = this.resolve(run).config;
+        const blocks = [];
+        for (let l = 1; l <= model.levels; l++) for (let b = 1; b <= model.blocksPerLevel; b++) blocks.push({ name: `L${l}.B${b}`, estimate: 1 + l / 10 + b / 100 + 1 / iterations });
+        return { blocks };
+      },
       // The real catalogue: counting parameters is pure arithmetic on the preset configs.
       listPresets: () => ({ presets: listPresets() }),
     });

@@ -19,6 +19,11 @@ import { DualAffineCoupling } from '../../../src-main/engine/flow/layers/couplin
 import { ExpQrConv } from '../../../src-main/engine/flow/layers/expQrConv';
 import { InvertibleConv } from '../../../src-main/engine/flow/layers/invConv';
 import { Squash } from '../../../src-main/engine/flow/layers/squash';
+import { ActNorm } from '../../../src-main/engine/flow/layers/actNorm';
+import { type CouplingMask, type CouplingScale, MaskedCoupling } from '../../../src-main/engine/flow/layers/maskedCoupling';
+import { ChannelPermutation, SqueezeLayer } from '../../../src-main/engine/flow/layers/permute';
+import { SplineCoupling } from '../../../src-main/engine/flow/layers/splineCoupling';
+import { SplitPrior } from '../../../src-main/engine/flow/layers/splitPrior';
 import { createFlowModel } from '../../../src-main/engine/flow/model';
 import type { Transform } from '../../../src-main/engine/flow/types';
 import { type Tensor, tf } from '../../../src-main/engine/tf';
@@ -70,6 +75,30 @@ function activation(channels: number, variant: 'paper' | 'strict', unconstrained
   return layer;
 }
 
+function actNorm(channels: number): ActNorm {
+  const layer = keep(new ActNorm(descriptor('actnorm'), channels, `contract-actnorm-${counter}/`));
+  perturb(layer.variables, 0.5, counter);
+  return layer;
+}
+
+function masked(channels: number, mask: CouplingMask, scale: CouplingScale, parity: number, network: CouplingNetwork = 'convnet'): MaskedCoupling {
+  const layer = keep(new MaskedCoupling({ descriptor: descriptor('aff'), channels, mask, parity, scale, network, hidden: 8, resBlocks: 1, seed: counter, variablePrefix: `contract-masked-${counter}/` }));
+  perturb(layer.variables, 0.2, counter);
+  return layer;
+}
+
+function spline(channels: number, parity: number, network: CouplingNetwork = 'convnet', spread = 0.3): SplineCoupling {
+  const layer = keep(new SplineCoupling({ descriptor: descriptor('spline'), channels, parity, bins: 5, tailBound: 2, network, hidden: 8, resBlocks: 1, seed: counter, variablePrefix: `contract-spline-${counter}/` }));
+  perturb(layer.variables, spread, counter);
+  return layer;
+}
+
+function splitPrior(channels: number, keepChannels: number, image: boolean): SplitPrior {
+  const layer = keep(new SplitPrior(descriptor('prior'), channels, keepChannels, image, `contract-prior-${counter}/`));
+  perturb(layer.variables, 0.2, counter);
+  return layer;
+}
+
 interface Case {
   name: string;
   transform: () => Transform;
@@ -93,6 +122,27 @@ const cases: Case[] = [
   { name: 'f_act RQ unconstrained', transform: () => activation(2, 'paper', true), input: [2, 5, 2], scale: 2, output: [2, 5, 2] },
   { name: 'squash tanh', transform: () => new Squash(descriptor('squash'), 'tanh'), input: [2, 2, 2, 3], scale: 0.8, output: [2, 2, 2, 3] },
   { name: 'squash normal-cdf', transform: () => new Squash(descriptor('squash'), 'normal-cdf'), input: [2, 2, 2, 3], scale: 0.8, output: [2, 2, 2, 3] },
+  { name: 'actnorm', transform: () => actNorm(3), input: [2, 2, 2, 3], output: [2, 2, 2, 3] },
+  { name: 'actnorm on vectors', transform: () => actNorm(4), input: [2, 4], output: [2, 4] },
+  { name: 'Glow affine coupling, sigmoid(h + 2)', transform: () => masked(4, 'channel', 'sigmoid', 0), input: [2, 3, 3, 4], output: [2, 3, 3, 4] },
+  { name: 'Glow affine coupling on vectors, parity 1 (dense)', transform: () => masked(5, 'channel', 'sigmoid', 1, 'dense'), input: [2, 5], output: [2, 5] },
+  { name: 'additive coupling', transform: () => masked(4, 'channel', 'additive', 1), input: [2, 3, 3, 4], output: [2, 3, 3, 4] },
+  { name: 'RealNVP checkerboard, tanh scale (resnet)', transform: () => masked(2, 'checkerboard', 'tanh', 0, 'resnet'), input: [2, 4, 4, 2], output: [2, 4, 4, 2] },
+  { name: 'RealNVP checkerboard, parity 1', transform: () => masked(3, 'checkerboard', 'tanh', 1), input: [2, 3, 3, 3], output: [2, 3, 3, 3] },
+  { name: 'RealNVP channel-wise, tanh scale', transform: () => masked(4, 'channel', 'tanh', 1), input: [2, 2, 2, 4], output: [2, 2, 2, 4] },
+  { name: 'RQ spline coupling (K=5, B=2), some inputs in the tails', transform: () => spline(4, 0), input: [2, 2, 2, 4], scale: 1.5, output: [2, 2, 2, 4] },
+  { name: 'RQ spline coupling on vectors, parity 1 (dense)', transform: () => spline(3, 1, 'dense', 0.1), input: [2, 3], scale: 1.2, output: [2, 3] },
+  { name: 'Glow learned split prior', transform: () => splitPrior(4, 2, true), input: [2, 3, 3, 4], output: [2, 3, 3, 4] },
+  { name: 'learned split prior on vectors', transform: () => splitPrior(5, 2, false), input: [2, 5], output: [2, 5] },
+  { name: 'reverse permutation', transform: () => new ChannelPermutation(descriptor('perm'), 5, 'reverse', 0), input: [2, 2, 2, 5], output: [2, 2, 2, 5] },
+  { name: 'fixed random permutation', transform: () => keep(new ChannelPermutation(descriptor('perm'), 6, 'shuffle', 7)), input: [2, 2, 2, 6], output: [2, 2, 2, 6] },
+  { name: 'squeeze layer', transform: () => new SqueezeLayer(descriptor('squeeze'), 2), input: [2, 4, 4, 1], output: [2, 2, 2, 4] },
+  {
+    name: 'a Glow step (actnorm → 1×1 conv → affine coupling) then a split prior',
+    transform: () => new CompositeTransform('glow', [actNorm(4), conv(4, 1), masked(4, 'channel', 'sigmoid', 0), splitPrior(4, 2, true)]),
+    input: [2, 2, 2, 4],
+    output: [2, 2, 2, 4],
+  },
   {
     name: 'a composite block (f_act ∘ squash ∘ f_aff ∘ f_conv, k=2)',
     transform: () => new CompositeTransform('block', [conv(2, 2), coupling(8, 'convnet'), new Squash(descriptor('squash'), 'tanh'), activation(8, 'strict')]),
@@ -158,6 +208,14 @@ describe('bijection contract: whole models', () => {
     ['2-level image model (convnet, k=2 then 1, split ½, tanh squash)', { ...fashion, inputShape: [4, 4, 2], blocksPerLevel: 2, coupling: { network: 'convnet', hidden: 8, mixtures: 2 }, ablation: { ...fashion.ablation, afterCoupling: 'tanh' } }],
     ['2-level image model (resnet-se, strict activation)', { ...fashion, inputShape: [4, 4, 1], blocksPerLevel: 2, coupling: { network: 'resnet-se', hidden: 8, mixtures: 2 }, activation: { ...fashion.activation, variant: 'strict' } }],
     ['toy2d (dense, 8 blocks)', PRESETS.toy2d.model],
+    ['Glow, 2 levels on 4×4×1 (squeeze, actnorm, 1×1 conv, affine coupling, learned split prior)', { ...PRESETS['glow-fashion'].model, inputShape: [4, 4, 1], blocksPerLevel: 2, coupling: { network: 'convnet', hidden: 8, mixtures: 1 } }],
+    ['RQ-NSF, 2 levels on 4×4×1 (spline couplings, resnet)', { ...PRESETS['nsf-fashion'].model, inputShape: [4, 4, 1], blocksPerLevel: 2, coupling: { network: 'resnet', hidden: 8, mixtures: 1, resBlocks: 1 } }],
+    ['RealNVP, 2 levels on 4×4×1 (checkerboard, squeeze, channel-wise, checkerboard)', { ...PRESETS['realnvp-fashion'].model, inputShape: [4, 4, 1], coupling: { network: 'resnet', hidden: 8, mixtures: 1, resBlocks: 1 } }],
+    ['toy2d-glow', PRESETS['toy2d-glow'].model],
+    ['toy2d-additive', PRESETS['toy2d-additive'].model],
+    ['toy2d-nsf', PRESETS['toy2d-nsf'].model],
+    ['toy2d-realnvp', PRESETS['toy2d-realnvp'].model],
+    ['Glow on 8-D vectors, 3 levels with learned split priors', { ...PRESETS['toy2d-glow'].model, inputShape: [8], levels: 3, blocksPerLevel: 1 }],
   ];
   for (const [name, config] of models) {
     it(name, () => {

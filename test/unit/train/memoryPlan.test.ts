@@ -28,6 +28,7 @@ import { MemoryPlanError, assertRunFits, judgeStepMemory } from '../../../src-ma
 import { measurePeakMemory } from '../../../src-main/engine/train/memoryPeak';
 import { estimateStepMemory, largestBatchWithin } from '../../../src-main/engine/train/memoryPlan';
 import { optimisationStep } from '../../../src-main/engine/train/step';
+import { countParameters } from '../../../src-main/engine/flow/parameterCount';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -185,11 +186,20 @@ describe('device memory', () => {
 });
 
 describe('train.memory in the config', () => {
-  it('defaults: recompute for image presets, store for toy2d', () => {
+  it('defaults: recompute for image presets, store for the 2-D toys', () => {
     for (const preset of Object.keys(PRESETS) as PresetName[]) {
       const config = resolveRunConfig(preset);
-      expect(config.train.memory).toBe(preset === 'toy2d' ? 'store' : 'recompute');
+      expect(config.train.memory).toBe(preset.startsWith('toy2d') ? 'store' : 'recompute');
       expect(memoryModeOf(config)).toBe(config.train.memory);
+    }
+  });
+  it('plans every preset, baselines included: its parameters are the analytic count, and recompute needs less than store', () => {
+    for (const preset of Object.keys(PRESETS) as PresetName[]) {
+      const { model } = resolveRunConfig(preset);
+      const recompute = estimateStepMemory(model, 16, 'recompute');
+      const store = estimateStepMemory(model, 16, 'store');
+      expect(recompute.parameters, preset).toBeCloseTo(countParameters(model).total, 0);
+      if (model.inputShape.length === 3) expect(recompute.peakBytes, preset).toBeLessThan(store.peakBytes);
     }
   });
   it('an override sets it, and overriding other train fields keeps the preset choice', () => {

@@ -160,6 +160,10 @@ describe('recomputed inputs: gradients equal plain autodiff to 1e-4 relative per
     ['fashion-mnist-small', PRESETS['fashion-mnist-small'].model, 4, 3],
     ['paper-cifar10 (3 × 16 blocks) at 8×8', { ...PRESETS['paper-cifar10'].model, inputShape: [8, 8, 3] }, 4, 1],
     ['fashion structure at 8×8 with transport cost 0.1', withCost(small, 0.1), 4, 3],
+    // The baselines (issue 14), on wasm like the rest: their layers' exact inverses drive the walk.
+    ['glow-fashion at 8×8 (actnorm, 1×1 conv, affine coupling, learned split prior)', { ...PRESETS['glow-fashion'].model, inputShape: [8, 8, 1], coupling: { network: 'convnet', hidden: 8, mixtures: 1 } }, 4, 3],
+    ['nsf-fashion at 8×8 (RQ spline couplings)', { ...PRESETS['nsf-fashion'].model, inputShape: [8, 8, 1], coupling: { network: 'resnet', hidden: 8, mixtures: 1, resBlocks: 1 } }, 4, 3],
+    ['realnvp-fashion at 8×8 (checkerboard, squeeze, channel-wise)', { ...PRESETS['realnvp-fashion'].model, inputShape: [8, 8, 1], coupling: { network: 'resnet', hidden: 8, mixtures: 1, resBlocks: 1 } }, 4, 3],
   ];
   for (const [name, config, n, seed] of cases) {
     it(name, async () => {

@@ -51,11 +51,11 @@ describe('checkpoints', () => {
     await saveCheckpoint(dir, { step: 10, optimizerIterations: 10, position: { epoch: 1, offset: 64 }, backend: 'cpu' }, { 'ckpt-w': w });
     w.assign(tf.tensor2d([[5, 6], [7, 8]]));
     await saveCheckpoint(dir, { step: 20, optimizerIterations: 20, position: { epoch: 2, offset: 0 }, backend: 'cpu' }, { 'ckpt-w': w });
-    await saveCheckpoint(dir, { step: 30, optimizerIterations: 30, position: { epoch: 2, offset: 64 }, backend: 'cpu' }, { 'ckpt-w': w });
+    await saveCheckpoint(dir, { step: 30, optimizerIterations: 30, position: { epoch: 2, offset: 64 }, backend: 'cpu' }, { 'ckpt-w': w }, 2);
     expect(readdirSync(dir).filter((n) => n.startsWith('step-')).sort()).toEqual(['step-00000020', 'step-00000030']);
     // A crash mid-save leaves a .partial folder; latest still points at a complete checkpoint.
     writeFileSync(join(dir, 'step-00000040.partial'), 'garbage');
-    const loaded = loadLatestCheckpoint(dir)!;
+    const loaded = (await loadLatestCheckpoint(dir))!;
     expect(loaded.step).toBe(30);
     expect(loaded.position).toEqual({ epoch: 2, offset: 64 });
     const target = tf.variable(tf.zeros([2, 2]), true, 'ckpt-w-target');
@@ -67,11 +67,11 @@ describe('checkpoints', () => {
     const dir = join(tmp(), 'checkpoints');
     const w = tf.variable(tf.ones([8]), true, 'ckpt-t');
     const path = await saveCheckpoint(dir, { step: 1, optimizerIterations: 1, position: { epoch: 0, offset: 8 }, backend: 'cpu' }, { 'ckpt-t': w });
-    const loaded = loadLatestCheckpoint(dir)!;
+    const loaded = (await loadLatestCheckpoint(dir))!;
     const other = tf.variable(tf.ones([8]), true, 'not-saved');
     expect(() => assignVariables([other], ['not-saved'], loaded.tensors, loaded.dir)).toThrow(/no value for parameter "not-saved"/);
     truncateSync(join(path, 'weights.bin'), 10);
-    expect(() => loadLatestCheckpoint(dir)).toThrow(/has 10 bytes, expected 32/);
+    await expect(loadLatestCheckpoint(dir)).rejects.toThrow(/no usable checkpoint .*weights\.bin has 10 bytes, expected 32/);
     expect(existsSync(join(dir, 'latest.json'))).toBe(true);
   });
 });

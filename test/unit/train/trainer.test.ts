@@ -88,7 +88,7 @@ describe('Trainer', () => {
     await run;
     expect(first.state).toBe('stopped');
     const resumed = makeTrainer(config(30, { checkpointEvery: 10 }), dir, false);
-    expect(resumed.restore()).toBe(true);
+    expect(await resumed.restore()).toBe(true);
     expect(resumed.step).toBe(first.step);
     await resumed.run();
     const a = straight.model.variables.map((v) => Array.from(v.dataSync()));
@@ -97,6 +97,8 @@ describe('Trainer', () => {
     // The log holds each step once.
     const steps = resumed.folder.readMetrics().filter((r) => r.trainNll !== undefined).map((r) => r.step);
     expect(steps).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // Exactly one record per step, the initial evaluation at 0 and the final one on step 30's.
+    expect(resumed.folder.readMetrics().map((r) => r.step)).toEqual(Array.from({ length: 31 }, (_, i) => i));
     for (const t of [straight, first, resumed]) {
       t.model.dispose();
       t.dispose();

@@ -4,7 +4,9 @@
  *  - `convnet`:   3×3 → ReLU → 1×1 → ReLU → 3×3 (output layer)              (CelebA-HQ);
  *  - `resnet-se`: 3×3 → ReLU → residual bottleneck [1×1 → 3×3 → 1×1, gated by
  *                 squeeze-excitation] → ReLU → 1×1 → ReLU → SE → 1×1 (output) (CIFAR / ImageNet);
- *  - `dense`:     MLP in → hidden → ReLU → hidden → ReLU → output         (2-D toys).
+ *  - `dense`:     MLP in → hidden → ReLU → hidden → ReLU → output         (2-D toys);
+ *  - `resnet`:    1×1 → n residual blocks [ReLU → 3×3 → ReLU → 3×3] → ReLU → 1×1 (output):
+ *                 nflows' ConvResidualNet, the conditioner of the NSF and RealNVP baselines.
  * The output layer is the "linear layer" of Eq. 15: it produces M values φ_m = w_m·ϕ + b_m per
  * scaled dimension (ϕ = the hidden features) and one shift t per dimension;
  * log s = mean_m g(φ_m). Its weights start at 0 (w_m = 0 as in the paper, and t's weights too),
@@ -20,7 +22,7 @@ import type { CouplingNetwork } from '../../../../src-shared/config';
 import { conv2d } from '../../ops/conv2d';
 import { matMul } from '../../ops/matmul';
 import { type Tensor, type Variable, tf } from '../../tf';
-import { bottleneckWidth, headOutputs, squeezeExcitationWidth } from '../couplingWidths';
+import { DEFAULT_RES_BLOCKS, bottleneckWidth, headOutputs, squeezeExcitationWidth } from '../couplingWidths';
 import { mexicanHatTensor } from '../mexicanHat';
 import { heNormal, makeVariable, mixSeed, nameHash } from '../variables';
 
@@ -33,6 +35,8 @@ export interface CouplingNetOptions {
   mixtures: number;
   /** `resnet-se`: squeeze-excitation reduction (default 4). */
   seReduction?: number;
+  /** `resnet`: residual blocks (default 2). */
+  resBlocks?: number;
   unconstrained: boolean;
   /** log s at initialisation (unconstrained nets). */
   logScaleInit: number;
@@ -101,6 +105,8 @@ interface TrunkContext {
   hidden: number;
   /** Squeeze-excitation reduction (resnet-se); undefined: the default. */
   seReduction: number | undefined;
+  /** Residual blocks (resnet). */
+  resBlocks: number;
   prefix: string;
   seed: number;
   layer: LayerFactory;
@@ -144,7 +150,64 @@ const NETWORKS: Record<CouplingNetwork, (c: TrunkContext) => Trunk> = {
     };
     return { features, headKernel: 1 };
   },
+  resnet: ({ inChannels, hidden, resBlocks, layer }) => {
+    const stem = layer(1, inChannels, hidden, 'stem');
+    const blocks = Array.from({ length: resBlocks }, (_, i) => [layer(3, hidden, hidden, `res${i + 1}.conv1`), layer(3, hidden, hidden, `res${i + 1}.conv2`)] as const);
+    const features = (x: Tensor): Tensor => {
+      let h = stem.apply(x);
+      for (const [c1, c2] of blocks) h = tf.add(h, c2.apply(tf.relu(c1.apply(tf.relu(h)))));
+      return tf.relu(h);
+    };
+    return { features, headKernel: 1 };
+  },
 };
+
+export interface ConditionerOptions {
+  network: CouplingNetwork;
+  inChannels: number;
+  hidden: number;
+  seReduction?: number;
+  resBlocks?: number;
+  /** Initial bias of the output layer, one per output channel (its weights start at 0). */
+  headBias: Float32Array;
+  seed: number;
+  variablePrefix: string;
+}
+
+/** A network's trunk and a zero-weight output layer: the raw outputs of a baseline coupling (its bias at init). */
+export class Conditioner {
+  readonly variables: readonly Variable[];
+  readonly outputs: number;
+  private readonly features: (x: Tensor) => Tensor;
+  private readonly head: Linear;
+
+  constructor(o: ConditionerOptions) {
+    if (!Number.isInteger(o.hidden) || o.hidden < 1) throw new Error(`${o.variablePrefix}: hidden width must be a positive integer, got ${o.hidden}`);
+    const vars: Variable[] = [];
+    const layer: LayerFactory = (kernel, inputs, outputs, name) => {
+      const a = new Linear(kernel, inputs, outputs, `${o.variablePrefix}${name}`, { seed: mixSeed(o.seed, nameHash(name)) });
+      vars.push(...a.variables);
+      return a;
+    };
+    const build = NETWORKS[o.network] as ((c: TrunkContext) => Trunk) | undefined;
+    if (!build) throw new Error(`${o.variablePrefix}: unknown coupling network "${String(o.network)}" (expected ${Object.keys(NETWORKS).join(', ')})`);
+    const trunk = build({ inChannels: o.inChannels, hidden: o.hidden, seReduction: o.seReduction, resBlocks: o.resBlocks ?? DEFAULT_RES_BLOCKS, prefix: o.variablePrefix, seed: o.seed, layer, vars });
+    this.features = trunk.features;
+    this.outputs = o.headBias.length;
+    this.head = new Linear(trunk.headKernel, o.hidden, o.headBias.length, `${o.variablePrefix}out`, { zeroWeight: true, bias: o.headBias });
+    vars.push(...this.head.variables);
+    this.variables = vars;
+  }
+
+  /** Raw outputs [..., outputs] for the conditioning input [N, c] or [N, H, W, c]. */
+  apply(x: Tensor): Tensor {
+    return tf.tidy(() => this.head.apply(this.features(x)));
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
 
 export class CouplingNet {
   readonly variables: readonly Variable[];
@@ -173,7 +236,7 @@ export class CouplingNet {
     };
     const build = NETWORKS[o.network] as ((c: TrunkContext) => Trunk) | undefined;
     if (!build) throw new Error(`${p}: unknown coupling network "${String(o.network)}" (expected ${Object.keys(NETWORKS).join(', ')})`);
-    const trunk = build({ inChannels: o.inChannels, hidden: h, seReduction: o.seReduction, prefix: p, seed: o.seed, layer, vars });
+    const trunk = build({ inChannels: o.inChannels, hidden: h, seReduction: o.seReduction, resBlocks: o.resBlocks ?? DEFAULT_RES_BLOCKS, prefix: p, seed: o.seed, layer, vars });
     this.features = trunk.features;
     const headKernel = trunk.headKernel;
     const r = o.outChannels;

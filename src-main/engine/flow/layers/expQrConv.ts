@@ -18,64 +18,36 @@
  * exp(−A) by the same polynomial (p(B)·p(−B) = I up to the Taylor remainder, so the computed
  * exp(−A) inverts the computed exp(A) to ~1e-6).
  */
-import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { expm } from '../../numeric/expm';
 import { matmul as matmul64 } from '../../numeric/lu';
 import { matMul } from '../../ops/matmul';
-import { squeeze, unsqueeze } from '../../ops/squeeze';
 import { upperInverse } from '../../ops/triangular';
-import { type Tensor, type Variable, tf } from '../../tf';
-import type { Bijection, ForwardResult, InverseResult } from '../types';
-import { makeVariable } from '../variables';
-import type { InvertibleConvOptions } from './invConv';
+import { type Tensor, tf } from '../../tf';
+import { type InvertibleConvOptions, SqueezeConv } from './squeezeConv';
 
 const SQUARINGS = 5;
 const TAYLOR_DEGREE = 10;
 
-export class ExpQrConv implements Bijection {
-  readonly descriptor: LayerDescriptor;
-  readonly variables: readonly Variable[];
-  readonly kernel: number;
-  readonly channels: number;
-  readonly size: number;
-  private readonly qr: Variable;
-  private readonly logScale: Variable;
-  private readonly lowerMask: Tensor;
-  private readonly upperMask: Tensor;
-
+export class ExpQrConv extends SqueezeConv {
   /** Variables `${prefix}qr` (n×n, packed) and `${prefix}logScale`. */
   constructor(options: InvertibleConvOptions) {
-    const { channels, kernel, kappa } = options;
-    if (!Number.isInteger(kernel) || kernel < 1) throw new Error(`${options.descriptor.name}: kernel must be a positive integer, got ${kernel}`);
-    if (!(kappa > 0) || !Number.isFinite(kappa)) throw new Error(`${options.descriptor.name}: κ must be positive and finite, got ${kappa}`);
-    this.descriptor = options.descriptor;
-    this.kernel = kernel;
-    this.channels = channels;
-    const n = kernel * kernel * channels;
-    this.size = n;
-    this.qr = makeVariable(`${options.variablePrefix}qr`, tf.zeros([n, n]));
-    this.logScale = makeVariable(`${options.variablePrefix}logScale`, tf.fill([n], Math.log(kappa)));
-    this.variables = [this.qr, this.logScale];
-    this.lowerMask = tf.tidy(() => tf.sub(tf.linalg.bandPart(tf.ones([n, n]), -1, 0), tf.eye(n)));
-    this.upperMask = tf.tidy(() => tf.sub(tf.linalg.bandPart(tf.ones([n, n]), 0, -1), tf.eye(n)));
+    super(options, 'qr');
   }
 
-  /** W [n, n] (differentiable in the variables). */
   weight(): Tensor {
     return tf.tidy(() => {
-      const r = tf.add(tf.mul(this.qr, this.upperMask), tf.mul(tf.eye(this.size), tf.exp(this.logScale)));
+      const r = tf.add(tf.mul(this.packed, this.upperMask), tf.mul(tf.eye(this.size), tf.exp(this.logScale)));
       return matMul(this.rotation(1), r);
     });
   }
 
-  /** W⁻¹ [n, n] on the device (differentiable in the variables). */
   inverseWeight(): Tensor {
-    return tf.tidy(() => matMul(upperInverse(tf.mul(this.qr, this.upperMask), this.logScale), this.rotation(-1)));
+    return tf.tidy(() => matMul(upperInverse(tf.mul(this.packed, this.upperMask), this.logScale), this.rotation(-1)));
   }
 
   /** exp(±A) by scaling and squaring of the Taylor polynomial (call inside a tidy). */
   private rotation(sign: 1 | -1): Tensor {
-    const s = tf.mul(this.qr, this.lowerMask);
+    const s = tf.mul(this.packed, this.lowerMask);
     const b = tf.mul(tf.sub(s, tf.transpose(s)), sign * 2 ** -SQUARINGS);
     const eye = tf.eye(this.size);
     // Horner: T = I + B(I + B/2(… (I + B/10))).
@@ -88,7 +60,7 @@ export class ExpQrConv implements Bijection {
   /** W in float64 on the host: exp(A) by numeric/expm (adaptive scaling), times R (checks only). */
   weight64(): Float64Array {
     const n = this.size;
-    const qr = this.qr.dataSync();
+    const qr = this.packed.dataSync();
     const logScale = this.logScale.dataSync();
     const skew = new Float64Array(n * n);
     const r = new Float64Array(n * n);
@@ -102,43 +74,5 @@ export class ExpQrConv implements Bijection {
       }
     }
     return matmul64(expm(skew, n), r, n, n, n);
-  }
-
-  forward(x: Tensor): ForwardResult {
-    this.checkInput(x);
-    return tf.tidy(() => {
-      const sq = squeeze(x, this.kernel);
-      const y = this.applyMatrix(sq, this.weight());
-      const pixels = sq.rank === 4 ? sq.shape[1]! * sq.shape[2]! : 1;
-      return { y, logdet: tf.mul(tf.mul(tf.sum(this.logScale), pixels), tf.ones([x.shape[0]!])) };
-    });
-  }
-
-  inverse(y: Tensor): InverseResult {
-    const n = this.size;
-    if (y.shape[y.rank - 1] !== n) throw new Error(`${this.descriptor.name}: inverse expects ${n} channels, got shape [${y.shape}]`);
-    return tf.tidy(() => {
-      const pixels = y.rank === 4 ? y.shape[1]! * y.shape[2]! : 1;
-      const logdet = tf.mul(tf.mul(tf.sum(this.logScale), -pixels), tf.ones([y.shape[0]!]));
-      return { x: unsqueeze(this.applyMatrix(y, this.inverseWeight()), this.kernel), logdet };
-    });
-  }
-
-  private applyMatrix(v: Tensor, m: Tensor): Tensor {
-    if (v.rank === 2) return matMul(v, m);
-    return tf.reshape(matMul(tf.reshape(v, [-1, this.size]), m), v.shape);
-  }
-
-  private checkInput(x: Tensor): void {
-    if ((x.rank !== 2 && x.rank !== 4) || x.shape[x.rank - 1] !== this.channels) {
-      throw new Error(`${this.descriptor.name}: expects [batch, ${this.channels}] or [batch, h, w, ${this.channels}], got [${x.shape}]`);
-    }
-    if (x.rank === 2 && this.kernel !== 1) throw new Error(`${this.descriptor.name}: vector inputs need kernel 1, got ${this.kernel}`);
-  }
-
-  dispose(): void {
-    this.lowerMask.dispose();
-    this.upperMask.dispose();
-    for (const v of this.variables) v.dispose();
   }
 }

@@ -5,6 +5,7 @@
 import type { ChartOptions, ScaleOptionsByType } from 'chart.js';
 import type { LayerDescriptor, MetricsRecord } from '../../../../src-shared/protocol';
 import type { SeriesExtractor, SeriesSpec } from './controller';
+import { type LogdetSeries, seriesValue } from './logdetGroups';
 import { layerColor } from './theme';
 import type { ChartTheme } from './types';
 
@@ -74,22 +75,35 @@ export const nllChart: LineChartDefinition = {
   options: ({ theme, toy }) => lineOptions(theme, { y: axis(theme, nllUnit(toy)) }),
 };
 
-export function logdetChart(colouring: LogdetColouring): LineChartDefinition {
+/**
+ * Log-det against step: one series per layer of the run (the default), or per entry of
+ * `grouped` (lib/charts/logdetGroups.ts: a layer, a block's or a level's sum).
+ */
+export function logdetChart(colouring: LogdetColouring, grouped?: readonly LogdetSeries[]): LineChartDefinition {
+  const seriesOf = (layers: readonly LayerDescriptor[]): readonly LogdetSeries[] =>
+    grouped ?? layers.map((l, i) => ({ label: l.name, level: l.level, block: l.block, indices: [i] }));
   return {
     series: ({ layers, theme }) => {
-      const levels = Math.max(1, ...layers.map((l) => l.level + 1));
-      const blocks = Math.max(1, ...layers.map((l) => l.block + 1));
-      return layers.map((layer) => ({
-        label: layer.name,
-        color: colouring === 'sign' ? theme.muted : layerColor(layer.level, layer.block, levels, blocks),
+      const list = seriesOf(layers);
+      const levels = Math.max(1, ...list.map((l) => l.level + 1));
+      const blocks = Math.max(1, ...list.map((l) => (l.block ?? 0) + 1));
+      return list.map((item) => ({
+        label: item.label,
+        color: colouring === 'sign' ? theme.muted : layerColor(item.level, item.block ?? 0, levels, blocks),
         width: 1.25,
         ...(colouring === 'sign' ? { signColors: { positive: theme.expansive, negative: theme.contractive } } : {}),
       }));
     },
-    extractor: () => (record, emit) => {
-      const values = record.layerLogdet;
-      if (!values) return;
-      for (let i = 0; i < values.length; i++) emit(i, values[i]!);
+    extractor: ({ layers }) => {
+      const list = seriesOf(layers);
+      return (record, emit) => {
+        const values = record.layerLogdet;
+        if (!values) return;
+        list.forEach((item, i) => {
+          const y = seriesValue(values, item);
+          if (y !== undefined) emit(i, y);
+        });
+      };
     },
     options: ({ theme }) => lineOptions(theme, { y: axis(theme, 'log |det J| (nats)') }),
   };

@@ -1,0 +1,70 @@
+/**
+ * The comparison chart: every picked run's NLL against step in one unit, a colour per run,
+ * train as a thin line and test as a thicker dashed line with markers (evaluations are sparse).
+ */
+import type { ChartConfiguration } from 'chart.js';
+import type { LossUnit } from '../../../../src-shared/lossUnit';
+import type { MetricsRecord } from '../../../../src-shared/protocol';
+import { nllOf, nllUnit } from './definitions';
+import type { ChartTheme, Point } from './types';
+
+export interface ComparisonSeries {
+  label: string;
+  metrics: readonly MetricsRecord[];
+}
+
+/** A colour per run, far apart in hue for the first few and still distinct beyond. */
+export function runColor(index: number): string {
+  const hue = Math.round((index * 137.508 + 210) % 360);
+  return `hsl(${hue} 75% 58%)`;
+}
+
+/** The points of one split, in step order, finite values only. */
+export function splitPoints(metrics: readonly MetricsRecord[], split: 'train' | 'test', unit: LossUnit): Point[] {
+  const out: Point[] = [];
+  for (const record of metrics) {
+    const y = nllOf(record, split, unit === 'nats');
+    if (y !== undefined && Number.isFinite(y)) out.push({ x: record.step, y });
+  }
+  return out.sort((a, b) => a.x - b.x);
+}
+
+export function comparisonChartConfig(runs: readonly ComparisonSeries[], unit: LossUnit, theme: ChartTheme): ChartConfiguration<'line', Point[]> {
+  const datasets = runs.flatMap((run, i) => {
+    const color = runColor(i);
+    return [
+      { label: `${run.label} train`, data: splitPoints(run.metrics, 'train', unit), borderColor: color, backgroundColor: color, borderWidth: 1.25, pointRadius: 0 },
+      {
+        label: `${run.label} test`,
+        data: splitPoints(run.metrics, 'test', unit),
+        borderColor: color,
+        backgroundColor: color,
+        borderWidth: 2,
+        borderDash: [6, 3],
+        pointRadius: 3,
+      },
+    ];
+  });
+  const axis = (text: string): Record<string, unknown> => ({
+    type: 'linear',
+    title: { display: true, text, color: theme.text },
+    ticks: { color: theme.text, maxTicksLimit: 8 },
+    grid: { color: theme.grid },
+    border: { color: theme.grid },
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      animation: false,
+      parsing: false,
+      normalized: true,
+      spanGaps: true,
+      responsive: true,
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      plugins: { legend: { display: false }, tooltip: { enabled: true } },
+      scales: { x: axis('step'), y: axis(nllUnit(unit === 'nats')) },
+    },
+  } as ChartConfiguration<'line', Point[]>;
+}

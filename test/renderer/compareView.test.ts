@@ -1,0 +1,55 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import App from '../../src-renderer/src/App.vue';
+import { FakeEngine } from './helpers/fakeEngine';
+import { type Mounted, mountWithEngine } from './helpers/mountApp';
+
+let mounted: Mounted | undefined;
+
+beforeEach(() => {
+  localStorage.clear();
+  window.location.hash = '#/compare';
+});
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = undefined;
+});
+
+describe('Compare view', () => {
+  it('overlays the picked image runs in bits/dim, lists a toy run apart and highlights the settings that differ', async () => {
+    const engine = new FakeEngine();
+    const a = engine.addRun('fashion-mnist-small', 120, 'finished', 'fashion-mnist:/data/a');
+    const b = engine.addRun('fashion-mnist-small', 60, 'finished', 'fashion-mnist:/data/b');
+    const toy = engine.addRun('toy2d', 30, 'finished');
+    mounted = await mountWithEngine(App, engine);
+    const { wrapper, charts, tick } = mounted;
+    const pick = (runId: string) => wrapper.get(`[data-testid="compare-pick"][data-run-id="${runId}"]`);
+    for (const run of [a, b, toy]) {
+      await pick(run.summary.runId).setValue(true);
+      await tick();
+    }
+    const chart = wrapper.get('[data-testid="chart-compare"]');
+    expect(chart.attributes('data-run-count')).toBe('2');
+    expect(chart.attributes('data-unit')).toBe('bpd');
+    expect(wrapper.get('[data-testid="compare-other-unit"]').text()).toContain(toy.summary.runId);
+    // One chart with train and test per run; the points are the runs' own records.
+    const drawn = charts[charts.length - 1]!;
+    expect(drawn.data.datasets.map((d) => d.label)).toEqual([`${a.summary.runId} train`, `${a.summary.runId} test`, `${b.summary.runId} train`, `${b.summary.runId} test`]);
+    expect(drawn.data.datasets[0]!.data).toHaveLength(120);
+    const testsOfA = a.metrics.filter((r) => r.testBpd !== undefined);
+    expect(drawn.data.datasets[1]!.data).toEqual(testsOfA.map((r) => ({ x: r.step, y: r.testBpd })));
+    const legendA = wrapper.get(`[data-testid="compare-legend-item"][data-run-id="${a.summary.runId}"]`);
+    expect(Number(legendA.attributes('data-test-value'))).toBe(testsOfA[testsOfA.length - 1]!.testBpd);
+    // Settings side by side: the data spec differs, the preset does not.
+    const differing = wrapper.findAll('[data-testid="config-row-differs"]').map((r) => r.attributes('data-key'));
+    expect(differing).toContain('data');
+    expect(differing).not.toContain('preset');
+    await wrapper.get('[data-testid="only-differences"]').setValue(true);
+    await tick();
+    expect(wrapper.findAll('[data-testid="config-row"]')).toHaveLength(0);
+    // Unpicking a run takes it off the chart.
+    await pick(b.summary.runId).setValue(false);
+    await tick();
+    expect(wrapper.get('[data-testid="chart-compare"]').attributes('data-run-count')).toBe('1');
+  });
+});
