@@ -114,7 +114,18 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       bits: 8,
       ablation: noAblation,
     },
-    train: { ...paperTrain, batchSize: 64, steps: 2000, evalEvery: 200, evalN: 1000, checkpointEvery: 200 },
+    train: {
+      ...paperTrain,
+      batchSize: 64,
+      steps: 2000,
+      evalEvery: 200,
+      evalN: 1000,
+      checkpointEvery: 200,
+      // Plain autodiff: ~0.78 GiB at batch 64 (docs/memory.md), and the step takes 0.72–0.77 of
+      // recompute's time (bench/memoryModes.ts, interleaved, bench/RESULTS.md); recomputation
+      // is for the paper presets, whose tapes do not fit.
+      memory: 'store',
+    },
   },
   toy2d: {
     name: 'toy2d',
