@@ -186,3 +186,17 @@ describe('bad input', () => {
     expect(steps.stderr).toMatch(/--steps must be an integer/);
   });
 });
+
+describe('flowstudio --threads', () => {
+  it('sets the wasm thread count the engine runs and reports, and refuses a bad count by name', () => {
+    const two = flowstudio(['--threads', '2', 'check', '--preset', 'toy2d'], { FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_THREADS: '' });
+    expect(two.status).toBe(0);
+    expect(two.stderr + two.stdout).toMatch(/backend: wasm on CPU, 2 threads/);
+    // Without the flag: the default, one thread (src-main/engine/backends/wasm.ts says why).
+    const plain = flowstudio(['check', '--preset', 'toy2d'], { FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_THREADS: '' });
+    expect(plain.stderr + plain.stdout).toMatch(/backend: wasm on CPU, 1 thread,/);
+    const bad = flowstudio(['--threads', 'zero', 'check', '--preset', 'toy2d']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--threads must be a whole number ≥ 1 or "all", got "zero"');
+  });
+});
