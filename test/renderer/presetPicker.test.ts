@@ -29,9 +29,10 @@ describe('preset picker', () => {
       'fashion-mnist-small · 236k',
       'toy2d · 75k',
     ]);
-    // Then the baselines (Table 1's other systems), every preset once.
+    // Then the baselines (Table 1's other systems): every preset once, each with its count.
     expect(options).toContain('glow-cifar10 · 43.95M');
     expect(options.map((o) => o.split(' · ')[0])).toEqual(PresetNameSchema.options);
+    for (const option of options) expect(option).toMatch(/ · \d+(\.\d+)?[kM]?$/);
     await wrapper.get('[data-testid="preset"]').setValue('paper-celebahq1024');
     await tick();
     expect(wrapper.get('[data-testid="preset-parameters"]').text()).toBe('23.37M parameters (Table 1, CelebA-HQ 1024: 23.30M)');
