@@ -202,7 +202,7 @@ export class RunManager {
    */
   async stopAll(): Promise<void> {
     const entries = [...this.trainers.values()].filter((e) => !isEnded(e.trainer));
-    for (const { trainer } of entries) trainer.stop();
+    for (const { trainer } of entries) trainer.stop({ evaluate: false });
     await Promise.all(entries.map((e) => e.done));
   }
 
