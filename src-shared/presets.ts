@@ -9,6 +9,7 @@
  */
 import type { ModelConfig, PresetName, TrainConfig } from './config';
 import { BASELINE_PRESETS } from './baselinePresets';
+import { paperTrain, toyStructure } from './presetParts';
 
 /** What the paper reports for the configuration a preset reproduces. */
 export interface PaperReference {
@@ -32,25 +33,6 @@ export interface Preset {
   /** Present for the presets that reproduce a row of Table 1. */
   paper?: PaperReference;
 }
-
-/**
- * App. C, "Optimization details": Adamax with default β1, β2; lr 0.01 decaying exponentially to
- * 0.001 (1000 decay steps, rate 0.98); batch 1024 for 32×32. The 500-step linear warm-up is
- * ours, not the paper's: at lr 0.01 from the first step training diverges on every model we
- * tried (docs/flow.md, "Learning-rate warm-up", has the measurements).
- */
-const paperTrain: TrainConfig = {
-  batchSize: 1024,
-  steps: 500_000,
-  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98, warmupSteps: 500 },
-  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  seed: 0,
-  evalEvery: 1000,
-  evalN: 10_000,
-  checkpointEvery: 1000,
-  diagnosticsEvery: 10,
-  memory: 'recompute',
-};
 
 const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
 const paperActivation = { bins: 16, variant: 'paper', tailBound: 1e5 } as const;
@@ -150,12 +132,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     description: '2-D toy densities (Fig. 3 / 7): 1 level x 8 blocks of the same building block with dense coupling.',
     defaultData: 'toy:two-moons',
     model: {
-      inputShape: [2],
-      levels: 1,
-      blocksPerLevel: 8,
-      splitFraction: 0.5,
-      firstConvKernel: 1,
-      convKernel: 1,
+      ...toyStructure,
       coupling: { network: 'dense', hidden: 64, mixtures: 4 },
       activation: paperActivation,
       beta: 0.8,

@@ -159,6 +159,10 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
           diagnosticsEvery,
           evalEvery: 0,
           checkpointEvery: 0,
+          // The ablation observes each variant as the paper trains it: a variant that diverges
+          // collapses (the guard still skips its non-finite steps, so no NaN reaches the
+          // weights), instead of being rolled back with a lower learning rate until it trains.
+          maxRollbacks: 0,
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
           ...(options.evalN !== undefined ? { evalN: options.evalN } : {}),
         },

@@ -143,7 +143,7 @@ describe('runAblation', () => {
     expect(unconstrained.status).toBe('collapsed');
     expect(unconstrained.lastFiniteStep).toBeLessThan(5);
     expect(unconstrained.nll.length).toBe(unconstrained.lastFiniteStep);
-    expect(unconstrained.failure).toMatch(/consecutive non-finite steps/);
+    expect(unconstrained.failure).toMatch(/10 consecutive steps with a non-finite loss or gradient/);
     const md = readFileSync(result.reportPath, 'utf8');
     expect(md).toContain(`| unconstrained | no constraints on f_aff and f_act | collapsed after step ${unconstrained.lastFiniteStep} |`);
     expect(md).toContain('## Collapsed variants');
