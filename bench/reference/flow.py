@@ -251,3 +251,13 @@ class Adamax:
             m.mul_(self.b1).add_(g, alpha=1 - self.b1)
             torch.maximum(u * self.b2, g.abs(), out=u)
             p.sub_(m / (u + self.eps) * step_size)
+
+
+def train_step(model, params, opt, x, lr):
+    """One optimisation step on the batch x, as train/step.ts: mean bpd, its gradient, Adamax. Returns the loss."""
+    for p in params.values():
+        p.grad = None
+    loss = model.bpd(model.log_prob(x)).mean()
+    loss.backward()
+    opt.step(lr)
+    return loss.item()

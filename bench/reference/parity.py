@@ -10,13 +10,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from flow import Flow  # noqa: E402
-from tensors import read_folder, write_folder  # noqa: E402
+from tensors import params_from, read_folder, write_folder  # noqa: E402
 
 
 def main(folder):
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     arrays, extra = read_folder(folder)
-    params = {k[len("param:") :]: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in arrays.items() if k.startswith("param:")}
+    params = params_from(arrays, torch.float64)
     model = Flow(extra["config"], params)
     x = torch.tensor(arrays["x"], dtype=torch.float64)
     logp = model.log_prob(x)

@@ -27,3 +27,10 @@ def write_folder(path, arrays, extra=None):
     np.concatenate(chunks).tofile(os.path.join(path, "tensors.bin"))
     with open(os.path.join(path, "manifest.json"), "w") as f:
         json.dump({**(extra or {}), "tensors": entries}, f)
+
+
+def params_from(arrays, dtype):
+    """The engine's parameters (the `param:*` arrays) as leaf tensors that take gradients."""
+    import torch
+
+    return {k[len("param:") :]: torch.tensor(v, dtype=dtype, requires_grad=True) for k, v in arrays.items() if k.startswith("param:")}

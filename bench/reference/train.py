@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flow import Adamax, Flow, dequantize, learning_rate_at  # noqa: E402
-from tensors import read_folder  # noqa: E402
+from flow import Adamax, Flow, dequantize, learning_rate_at, train_step  # noqa: E402
+from tensors import params_from, read_folder  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
@@ -69,7 +69,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     arrays, extra = read_folder(args.dir)
-    params = {k[len("param:") :]: torch.tensor(v, requires_grad=True) for k, v in arrays.items() if k.startswith("param:")}
+    params = params_from(arrays, None)
     model = Flow(extra["model"], params)
     train = extra["train"]
     opt = Adamax(list(params.values()), train["adamax"]["beta1"], train["adamax"]["beta2"], train["adamax"]["epsilon"])
@@ -80,12 +80,7 @@ def main():
     for step in range(args.steps):
         started = time.perf_counter()
         x = dequantize(torch.tensor(next(stream), dtype=torch.float32), model.bits, gen)
-        for p in params.values():
-            p.grad = None
-        loss = model.bpd(model.log_prob(x)).mean()
-        loss.backward()
-        opt.step(learning_rate_at(step, train["learningRate"]))
-        losses.append(loss.item())
+        losses.append(train_step(model, params, opt, x, learning_rate_at(step, train["learningRate"])))
         step_seconds.append(time.perf_counter() - started)
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch, "stepSeconds": step_seconds, "lastLoss": losses[-1] if losses else None}
     if args.eval_n > 0:
