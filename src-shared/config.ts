@@ -76,8 +76,6 @@ export function blockKernel(model: ModelConfig, level: number, block: number): n
 
 export const ModelConfigSchema = z
   .object({
-    /** The flow built (absent: `paper`). */
-    architecture: ArchitectureSchema.optional(),
     /** Input shape: [height, width, channels] for images, [2] for 2-D toys. */
     inputShape: z.array(z.number().int().positive()).min(1).max(3),
     /** Number of multi-scale levels L. */
@@ -132,6 +130,8 @@ export const ModelConfigSchema = z
         unconstrained: z.boolean(),
       })
       .strict(),
+    /** The flow built (absent: `paper`). */
+    architecture: ArchitectureSchema.optional(),
   })
   .strict();
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;

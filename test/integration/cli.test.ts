@@ -174,7 +174,7 @@ describe('bad input', () => {
     const preset = flowstudio(['train', '--preset', 'cifar', '--json']);
     expect(preset.status).toBe(1);
     // The command's schema names the flag and what it accepts.
-    expect(preset.stderr).toMatch(/--preset must be one of .*toy2d, got "cifar"/);
+    expect(preset.stderr).toMatch(/--preset must be one of .*toy2d, .*got "cifar"/);
     const data = flowstudio(['train', '--preset', 'toy2d', '--data', 'toy:spiral', '--out', join(work, 'bad')]);
     expect(data.status).toBe(1);
     expect(data.stderr).toMatch(/unknown toy "spiral"/);

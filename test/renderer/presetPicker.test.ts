@@ -27,6 +27,17 @@ describe('preset picker', () => {
       'paper-celebahq1024 · 23.37M',
       'fashion-mnist-small · 236k',
       'toy2d · 75k',
+      'glow-cifar10 · 43.95M',
+      'glow-256 · 15.74M',
+      'realnvp-cifar10 · 5.92M',
+      'nsf-cifar10 · 11.17M',
+      'glow-fashion · 76k',
+      'nsf-fashion · 168k',
+      'realnvp-fashion · 372k',
+      'toy2d-glow · 35k',
+      'toy2d-additive · 35k',
+      'toy2d-nsf · 46k',
+      'toy2d-realnvp · 71k',
     ]);
     await wrapper.get('[data-testid="preset"]').setValue('paper-celebahq1024');
     await tick();
