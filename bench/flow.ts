@@ -2,7 +2,7 @@
  * Flow throughput on one tfjs backend (a benchmark, not a test): images (or points) per
  * second of a full optimisation step and of sampling, per preset, and peak memory. Run by
  * bench/run.ts once per backend in a fresh process (`tsx bench/flow.ts <backend>`), which
- * prints one JSON line. The wasm thread count is FLOWSTUDIO_THREADS (default every core).
+ * prints one JSON line. The wasm thread count is FLOWSTUDIO_THREADS (default 1).
  * `--case preset:batch:steps` (repeatable) replaces the backend's default cases; `--no-sample`
  * skips sampling (bench/device.sh uses both).
  */

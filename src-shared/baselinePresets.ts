@@ -10,6 +10,7 @@
  * be a cycle).
  */
 import type { Architecture, ModelConfig, PresetName, TrainConfig } from './config';
+import { paperTrain, toyStructure } from './presetParts';
 import type { Preset } from './presets';
 
 type BaselineName = Extract<
@@ -33,16 +34,9 @@ const REALNVP: Architecture = { kind: 'realnvp' };
  * optimiser for every preset), at Glow's rate, no decay (final = initial).
  */
 const baselineTrain: TrainConfig = {
+  ...paperTrain,
   batchSize: 64,
-  steps: 500_000,
   learningRate: { initial: 0.001, final: 0.001, decaySteps: 1000, decayRate: 1, warmupSteps: 500 },
-  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  seed: 0,
-  evalEvery: 1000,
-  evalN: 10_000,
-  checkpointEvery: 1000,
-  diagnosticsEvery: 10,
-  memory: 'recompute',
 };
 
 const image32 = (architecture: Architecture, rest: Omit<ModelConfig, 'architecture' | 'inputShape' | 'bits' | keyof typeof unused>): ModelConfig => ({
@@ -72,12 +66,7 @@ const fashionTrain: TrainConfig = { ...baselineTrain, steps: 2000, evalEvery: 20
 
 const toy = (architecture: Architecture): ModelConfig => ({
   architecture,
-  inputShape: [2],
-  levels: 1,
-  blocksPerLevel: 8,
-  splitFraction: 0.5,
-  firstConvKernel: 1,
-  convKernel: 1,
+  ...toyStructure,
   coupling: { network: 'dense', hidden: 64, mixtures: 1 },
   bits: 8,
   ...unused,

@@ -9,6 +9,7 @@
  */
 import type { ModelConfig, PresetName, TrainConfig } from './config';
 import { BASELINE_PRESETS } from './baselinePresets';
+import { paperTrain, toyStructure } from './presetParts';
 
 /** What the paper reports for the configuration a preset reproduces. */
 export interface PaperReference {
@@ -33,27 +34,10 @@ export interface Preset {
   paper?: PaperReference;
 }
 
-/**
- * App. C, "Optimization details": Adamax with default β1, β2; lr 0.01 decaying exponentially to
- * 0.001 (1000 decay steps, rate 0.98); batch 1024 for 32×32. The 500-step linear warm-up is
- * ours, not the paper's: at lr 0.01 from the first step training diverges on every model we
- * tried (docs/flow.md, "Learning-rate warm-up", has the measurements).
- */
-const paperTrain: TrainConfig = {
-  batchSize: 1024,
-  steps: 500_000,
-  learningRate: { initial: 0.01, final: 0.001, decaySteps: 1000, decayRate: 0.98, warmupSteps: 500 },
-  adamax: { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-  seed: 0,
-  evalEvery: 1000,
-  evalN: 10_000,
-  checkpointEvery: 1000,
-  diagnosticsEvery: 10,
-  memory: 'recompute',
-};
-
 const noAblation = { afterCoupling: 'none', transportCost: 0, unconstrained: false } as const;
 const paperActivation = { bins: 16, variant: 'paper', tailBound: 1e5 } as const;
+/** The paper's building block as every preset of ours uses it: App. C's activation, β = 0.8 (Eq. 18), no ablation. */
+const paperBlock = { activation: paperActivation, beta: 0.8, ablation: noAblation } as const;
 
 /**
  * App. C for the 32×32 datasets (CIFAR-10 and ImageNet 32 share the architecture): 3 levels ×
@@ -69,10 +53,8 @@ const paper32Model: ModelConfig = {
   firstConvKernel: 2,
   convKernel: 1,
   coupling: { network: 'resnet-se', hidden: 128, mixtures: 4, seReduction: 2 },
-  activation: paperActivation,
-  beta: 0.8,
+  ...paperBlock,
   bits: 8,
-  ablation: noAblation,
 };
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
@@ -107,10 +89,8 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       // M = 2: the ConvNet of App. C has no other free choice, and M = 2 gives 23.37M
       // parameters against Table 1's 23.3M (M = 4: 28.7M).
       coupling: { network: 'convnet', hidden: 256, mixtures: 2 },
-      activation: paperActivation,
-      beta: 0.8,
+      ...paperBlock,
       bits: 5,
-      ablation: noAblation,
     },
     train: { ...paperTrain, batchSize: 4, evalN: 256 },
     paper: { source: 'Table 1, CelebA-HQ 1024', bpd: 0.64, parameters: 23.3e6 },
@@ -127,29 +107,31 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       firstConvKernel: 2,
       convKernel: 1,
       coupling: { network: 'convnet', hidden: 64, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
+      ...paperBlock,
       bits: 8,
-      ablation: noAblation,
     },
-    train: { ...paperTrain, batchSize: 64, steps: 2000, evalEvery: 200, evalN: 1000, checkpointEvery: 200 },
+    train: {
+      ...paperTrain,
+      batchSize: 64,
+      steps: 2000,
+      evalEvery: 200,
+      evalN: 1000,
+      checkpointEvery: 200,
+      // Plain autodiff: ~0.78 GiB at batch 64 (docs/memory.md), and the step takes 0.72–0.77 of
+      // recompute's time (bench/memoryModes.ts, interleaved, bench/RESULTS.md); recomputation
+      // is for the paper presets, whose tapes do not fit.
+      memory: 'store',
+    },
   },
   toy2d: {
     name: 'toy2d',
     description: '2-D toy densities (Fig. 3 / 7): 1 level x 8 blocks of the same building block with dense coupling.',
     defaultData: 'toy:two-moons',
     model: {
-      inputShape: [2],
-      levels: 1,
-      blocksPerLevel: 8,
-      splitFraction: 0.5,
-      firstConvKernel: 1,
-      convKernel: 1,
+      ...toyStructure,
       coupling: { network: 'dense', hidden: 64, mixtures: 4 },
-      activation: paperActivation,
-      beta: 0.8,
+      ...paperBlock,
       bits: 8,
-      ablation: noAblation,
     },
     train: {
       ...paperTrain,

@@ -8,7 +8,7 @@
  *    for both, from the same initial weights (the engine's, exported), for `--runs` seeds.
  * Load average is recorded at the start and the end (the machine is shared). Not a test.
  *
- * Options: --rounds N (2) --speed-steps N (6: the first of them warms up and is not timed)
+ * Options: --rounds N (2; 0 skips the throughput rounds) --speed-steps N (6: the first of them warms up and is not timed)
  * --bpd-steps N (200) --runs N (2) --eval-n N (1000) --torch-threads N (every core).
  */
 import { spawnSync } from 'node:child_process';
@@ -102,6 +102,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
         torchThreads = t.threads;
         torch.push(imagesPerSecond(batch, t.stepSeconds));
       }
+      if (o.rounds === 0) continue; // --rounds 0: the bpd comparison only
       const e = median(engine);
       const t = median(torch);
       throughput[`batch${batch}`] = { engineImagesPerSecond: e, torchImagesPerSecond: t, ratio: round3(e / t), rounds: { engine, torch } };

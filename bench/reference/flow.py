@@ -65,6 +65,9 @@ def mexican_hat(phi):
 
 class Flow:
     def __init__(self, config, params):
+        arch = config.get("architecture", {"kind": "paper"})["kind"]
+        if arch != "paper":
+            raise ValueError(f"reference flow: only the paper's architecture is written, got {arch}")
         net = config["coupling"]["network"]
         if net != "convnet":
             raise ValueError(f"reference flow: only the convnet coupling (fashion-mnist-small) is written, got {net}")

@@ -3,6 +3,7 @@
  * here; errors print one line naming the problem and exit with code 1 (2 for usage errors).
  */
 import { Command, CommanderError } from 'commander';
+import { requestedThreads } from '../engine/backends/wasm';
 import { appVersion } from '../host/paths';
 import { registerCommands } from './commands';
 
@@ -11,7 +12,19 @@ export function buildProgram(): Command {
     .description('FlowStudio: train normalizing flows (Liao & He) and explore their latent space')
     .version(appVersion())
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .option('--threads <n>', 'wasm backend threads for the engine (default 1; "all": every core); the same as FLOWSTUDIO_THREADS');
+  // Before any subcommand starts an engine (in this process or a child, which inherits the env).
+  program.hook('preAction', () => {
+    const threads = program.opts<{ threads?: string }>().threads;
+    if (threads === undefined) return;
+    try {
+      requestedThreads(threads);
+    } catch {
+      throw new Error(`--threads must be a whole number ≥ 1 or "all", got "${threads}"`);
+    }
+    process.env['FLOWSTUDIO_THREADS'] = threads.trim();
+  });
   registerCommands(program);
   return program;
 }

@@ -5,7 +5,7 @@
  *
  * FLOWSTUDIO_BACKEND=tensorflow|webgpu|wasm|cpu forces a backend (an error if it cannot start);
  * forcing webgpu also accepts a software adapter, which auto mode skips (slower than wasm).
- * FLOWSTUDIO_THREADS sets the wasm thread count (default: every core this process may use).
+ * FLOWSTUDIO_THREADS sets the wasm thread count (default 1, measured: backends/wasm.ts; `all`: every core).
  *
  * The backend starts once per process: concurrent first callers share one start, and a start
  * that failed may be tried again by the next caller.
@@ -24,7 +24,7 @@ interface Candidate {
 }
 
 export interface BackendOptions {
-  /** wasm threads; default FLOWSTUDIO_THREADS, else every core. */
+  /** wasm threads; default FLOWSTUDIO_THREADS, else DEFAULT_WASM_THREADS (1). */
   threads?: number;
 }
 

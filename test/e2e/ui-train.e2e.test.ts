@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, testOutputDir } from '../helpers/chromium';
+import { launchChromium } from '../helpers/chromium';
+import { docShot } from '../helpers/screenshots';
 import { waitForState } from '../helpers/studio';
 import { type StartedServer, startServing } from '../helpers/cliProcess';
 
@@ -75,7 +76,7 @@ describe('Train view, live', () => {
     await waitForState(page, /^running$/, 30_000);
     await expect.poll(() => page.getByTestId('run-step').textContent(), { timeout: 30_000 }).not.toBe(pausedAt);
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-train-live.png') });
+    await docShot(page, 'train-toy-live');
 
     // A reload restores the run and its history; the stream carries on.
     const beforeReload = await count(page, 'chart-nll', 'data-point-count');
@@ -86,14 +87,13 @@ describe('Train view, live', () => {
 
     await page.getByTestId('btn-stop').click();
     await waitForState(page, /stopped|finished/, 30_000);
-    await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-train-stopped.png') });
 
     // The toy lab shows this run's density estimate and the data after every layer.
     await page.getByTestId('nav-toy').click();
     await page.getByTestId('toy-density').waitFor({ timeout: 60_000 });
     // The engine reports the data before the flow and after each block (2 blocks here).
     await expect.poll(() => count(page, 'toy-layers', 'data-layer-count'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3);
-    await page.screenshot({ path: join(testOutputDir('e2e'), 'ui-toy-lab.png') });
+    await docShot(page, 'toy-lab');
     expect(problems, problems.join('\n')).toEqual([]);
     await page.close();
   });

@@ -174,7 +174,7 @@ describe('bad input', () => {
     const preset = flowstudio(['train', '--preset', 'cifar', '--json']);
     expect(preset.status).toBe(1);
     // The command's schema names the flag and what it accepts.
-    expect(preset.stderr).toMatch(/--preset must be one of .*toy2d, .*got "cifar"/);
+    expect(preset.stderr).toMatch(/--preset must be one of paper-cifar10, .*toy2d, .*toy2d-realnvp, got "cifar"/);
     const data = flowstudio(['train', '--preset', 'toy2d', '--data', 'toy:spiral', '--out', join(work, 'bad')]);
     expect(data.status).toBe(1);
     expect(data.stderr).toMatch(/unknown toy "spiral"/);
@@ -184,5 +184,19 @@ describe('bad input', () => {
     const steps = flowstudio(['train', '--preset', 'toy2d', '--steps', 'many']);
     expect(steps.status).toBe(1);
     expect(steps.stderr).toMatch(/--steps must be an integer/);
+  });
+});
+
+describe('flowstudio --threads', () => {
+  it('sets the wasm thread count the engine runs and reports, and refuses a bad count by name', () => {
+    const two = flowstudio(['--threads', '2', 'check', '--preset', 'toy2d'], { FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_THREADS: '' });
+    expect(two.status).toBe(0);
+    expect(two.stderr + two.stdout).toMatch(/backend: wasm on CPU, 2 threads/);
+    // Without the flag: the default, one thread (src-main/engine/backends/wasm.ts says why).
+    const plain = flowstudio(['check', '--preset', 'toy2d'], { FLOWSTUDIO_BACKEND: 'wasm', FLOWSTUDIO_THREADS: '' });
+    expect(plain.stderr + plain.stdout).toMatch(/backend: wasm on CPU, 1 thread,/);
+    const bad = flowstudio(['--threads', 'zero', 'check', '--preset', 'toy2d']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--threads must be a whole number ≥ 1 or "all", got "zero"');
   });
 });

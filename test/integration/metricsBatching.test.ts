@@ -49,8 +49,9 @@ describe('metrics events', () => {
     const batches = events.filter((e) => e.event === 'metrics').map((e) => e.payload as EventPayload<'metrics'>).filter((p) => p.runId === runId);
     const records = batches.flatMap((b) => b.records);
     const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
-    // step 0 (initial test), one record per step, and the final evaluation.
-    expect(lines.length).toBe(steps + 2);
+    // step 0 (initial test) and one record per step, the last one with the final evaluation.
+    expect(lines.length).toBe(steps + 1);
+    expect(lines.map((l) => (l as { step: number }).step)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
     expect(records).toEqual(lines);
     expect(batches.length).toBeLessThan(steps);
     expect(batches.every((b) => b.records.length >= 1)).toBe(true);

@@ -83,6 +83,9 @@ describe('a toy run driven over the protocol', () => {
     expect(recordsOf(runId).length).toBeLessThanOrEqual(pausedCount + 1);
     await call('controlTraining', { runId, action: 'resume' });
     await until(() => recordsOf(runId).length >= pausedCount + 5);
+    // A periodic evaluation (evalEvery 20) before the stop: a stop checkpoints at once, with no
+    // final evaluation, and the reopened history below must carry a test point after step 0.
+    await until(() => recordsOf(runId).some((r) => r['testNll'] !== undefined && (r['step'] as number) > 0));
     await call('controlTraining', { runId, action: 'stop' });
     await until(() => eventsOf('state', runId).some((p) => (p['run'] as { state: string }).state === 'stopped'));
     const states = eventsOf('state', runId).map((p) => (p['run'] as { state: string }).state);

@@ -52,4 +52,15 @@ describe('Compare view', () => {
     await tick();
     expect(wrapper.get('[data-testid="chart-compare"]').attributes('data-run-count')).toBe('1');
   });
+
+  it('keeps the picks over a reload opened straight on the view', async () => {
+    const engine = new FakeEngine();
+    const a = engine.addRun('fashion-mnist-small', 40, 'finished', 'fashion-mnist:/data/a');
+    const b = engine.addRun('fashion-mnist-small', 40, 'finished', 'fashion-mnist:/data/b');
+    localStorage.setItem('flowstudio.compare', JSON.stringify([a.summary.runDir, b.summary.runDir, 'runs/gone']));
+    mounted = await mountWithEngine(App, engine);
+    await mounted.tick();
+    expect(mounted.wrapper.get('[data-testid="chart-compare"]').attributes('data-run-count')).toBe('2');
+    expect(JSON.parse(localStorage.getItem('flowstudio.compare')!)).toEqual([a.summary.runDir, b.summary.runDir]);
+  });
 });

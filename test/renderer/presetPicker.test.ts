@@ -2,6 +2,7 @@
 /** The preset picker shows each preset's parameter count from the engine; the warm-up is a form field. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.vue';
+import { PresetNameSchema } from '../../src-shared/config';
 import { type Mounted, mountWithEngine } from './helpers/mountApp';
 
 let mounted: Mounted | undefined;
@@ -21,7 +22,7 @@ describe('preset picker', () => {
     const { wrapper, engine, tick } = mounted;
     expect(engine.bridge.lastArgs('listPresets')).toEqual({});
     const options = wrapper.get('[data-testid="preset"]').findAll('option').map((o) => o.text());
-    expect(options).toEqual([
+    expect(options.slice(0, 5)).toEqual([
       'paper-cifar10 · 12.45M',
       'paper-imagenet32 · 12.45M',
       'paper-celebahq1024 · 23.37M',
@@ -39,6 +40,10 @@ describe('preset picker', () => {
       'toy2d-nsf · 46k',
       'toy2d-realnvp · 71k',
     ]);
+    // Then the baselines (Table 1's other systems): every preset once, each with its count.
+    expect(options).toContain('glow-cifar10 · 43.95M');
+    expect(options.map((o) => o.split(' · ')[0])).toEqual(PresetNameSchema.options);
+    for (const option of options) expect(option).toMatch(/ · \d+(\.\d+)?[kM]?$/);
     await wrapper.get('[data-testid="preset"]').setValue('paper-celebahq1024');
     await tick();
     expect(wrapper.get('[data-testid="preset-parameters"]').text()).toBe('23.37M parameters (Table 1, CelebA-HQ 1024: 23.30M)');

@@ -59,7 +59,7 @@ describe('applySettings', () => {
     expect(message).toContain('model.beta must be a number ≤ 1, got 1.5');
     expect(message).toContain('train.seed must be an integer, got "x"');
     expect(message).toContain('model.coupling.network must be one of resnet-se, convnet, dense, resnet, got "mlp"');
-    expect(message).toMatch(/model\.levls is not a setting \(known here: inputShape, levels, /);
+    expect(message).toMatch(/model\.levls is not a setting \(known here: architecture, inputShape, levels, /);
     expect(message).toContain('train.batchSize must be an integer, got 2.5');
   });
 

@@ -87,7 +87,7 @@ function stepView(flags: TrainFlags): { onRecords: (records: MetricsRecord[]) =>
 /**
  * Ctrl-C / SIGTERM while training: the run is stopped, which writes a checkpoint of the last
  * finished step, and the command exits 130 / 143 after it (nothing done is lost). A second
- * signal while that checkpoint is written is ignored; SIGKILL is the way to abandon it.
+ * signal exits at once (the interrupted checkpoint write leaves the previous one intact).
  */
 function stopOnSignals(engine: CliEngine): { attach: (runId: string) => void; signal: () => NodeJS.Signals | null; detach: () => void } {
   let received: NodeJS.Signals | null = null;
@@ -96,7 +96,12 @@ function stopOnSignals(engine: CliEngine): { attach: (runId: string) => void; si
     if (runId) void engine.invoke('controlTraining', { runId, action: 'stop' }).catch(() => undefined);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (received) return;
+    if (received) {
+      // A second Ctrl-C: leave now. A checkpoint being written is atomic, so the run folder
+      // keeps the previous one intact; only the work since it is lost.
+      info(`${signal} again: exiting without waiting for the checkpoint`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     received = signal;
     info(`${signal}: stopping after the current step and writing a checkpoint`);
     stop();

@@ -19,11 +19,22 @@ const require = createRequire(import.meta.url);
 /** tfjs-backend-wasm pre-creates this many pthread workers: the most threads it can run. */
 export const MAX_WASM_THREADS = 8;
 
-/** FLOWSTUDIO_THREADS (a whole number ≥ 1), or every core this process may use. */
+/**
+ * The thread count when none is asked for: 1. Measured on the 2-core machine this project is
+ * built on (shared, load average 8–10; bench/RESULTS.md): 2 threads made a fashion-mnist-small
+ * step 2.5× slower at batch 16, no faster at batch 64 for 1.6× the CPU, and a sampler preview
+ * 10× slower (527 ms against 49 ms): XNNPACK's pool waits at every kernel for threads the other
+ * processes hold, and the step is mostly small kernels whose dispatch is single-threaded anyway
+ * (bench/profileStep.ts). `FLOWSTUDIO_THREADS=N` (CLI: `--threads N`) opts into N threads.
+ */
+export const DEFAULT_WASM_THREADS = 1;
+
+/** FLOWSTUDIO_THREADS (a whole number ≥ 1; `all` for every core this process may use), else DEFAULT_WASM_THREADS. */
 export function requestedThreads(value: string | undefined = process.env['FLOWSTUDIO_THREADS']): number {
-  if (value === undefined || value.trim() === '') return availableParallelism();
+  if (value === undefined || value.trim() === '') return DEFAULT_WASM_THREADS;
+  if (value.trim() === 'all') return availableParallelism();
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FLOWSTUDIO_THREADS must be a whole number ≥ 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FLOWSTUDIO_THREADS must be a whole number ≥ 1 or "all", got "${value}"`);
   return n;
 }
 

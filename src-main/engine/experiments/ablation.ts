@@ -159,6 +159,9 @@ export async function runAblation(options: AblationOptions): Promise<AblationRes
           diagnosticsEvery,
           evalEvery: 0,
           checkpointEvery: 0,
+          // The ablation shows where a variant collapses (Sec. 6.2): no rollback to a lower
+          // learning rate, which would hide the collapse behind a different run.
+          maxRollbacks: 0,
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
           ...(options.evalN !== undefined ? { evalN: options.evalN } : {}),
         },

@@ -3,7 +3,7 @@
  * loads finished runs for inference (sampling, latent studio, diagnostics). One instance per
  * engine process; the protocol handlers are thin wrappers around it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { lossUnit } from '../../../src-shared/lossUnit';
 import { join, resolve } from 'node:path';
 import { type PresetName, type RunConfig, type RunOverrides, resolveRunConfig } from '../../../src-shared/config';
@@ -13,6 +13,7 @@ import { backendInfo } from '../backend';
 import { createFlowModel } from '../flow/model';
 import type { FlowModel } from '../flow/types';
 import { assignVariables, loadLatestCheckpoint } from '../train/checkpoint';
+import { readJsonSync } from '../train/durableFiles';
 import { assertRunFits } from '../train/memoryCheck';
 import { RunFolder, defaultRunsRoot, listRunFolders, newRunDir, writeFileAtomic } from '../train/runFolder';
 import { deriveSeed } from '../train/seeds';
@@ -201,7 +202,7 @@ export class RunManager {
    */
   async stopAll(): Promise<void> {
     const entries = [...this.trainers.values()].filter((e) => !isEnded(e.trainer));
-    for (const { trainer } of entries) trainer.stop();
+    for (const { trainer } of entries) trainer.stop({ evaluate: false });
     await Promise.all(entries.map((e) => e.done));
   }
 
@@ -257,7 +258,8 @@ function readLayers(folder: RunFolder): LayerDescriptor[] {
   const path = join(folder.dir, 'layers.json');
   if (!existsSync(path)) return [];
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LayerDescriptor[];
+    // Regular files only: a FIFO here must not block the engine (train/durableFiles.ts).
+    return readJsonSync(path) as LayerDescriptor[];
   } catch {
     return [];
   }

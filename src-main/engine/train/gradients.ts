@@ -12,7 +12,7 @@ import type { MemoryMode, ModelConfig } from '../../../src-shared/config';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import { trainingObjective } from './objective';
-import { type RecomputeResult, isRecomputable, recomputeGradients } from './recompute';
+import { type RecomputeResult, isRecomputable, recomputeGradients, recomputeGradientsYielding } from './recompute';
 
 export interface GradientOptions {
   memory: MemoryMode;
@@ -32,6 +32,16 @@ export function lossAndGradients(model: FlowModel, config: ModelConfig, x: Tenso
   }
   if (!isRecomputable(model)) throw new Error('lossAndGradients: this model does not expose its levels, so train.memory=recompute cannot run it; use train.memory=store');
   return recomputeGradients(model, config, x, { diagnostics: options.diagnostics, measureDrift: options.measureDrift === true });
+}
+
+/**
+ * `lossAndGradients` for the training loop: the same numbers, but in recompute mode the event
+ * loop gets a turn between blocks (`between`), so requests are answered during a long step on
+ * a backend that computes on the main thread (recompute.ts `recomputeGradientsYielding`).
+ */
+export async function lossAndGradientsYielding(model: FlowModel, config: ModelConfig, x: Tensor, options: GradientOptions, between: () => Promise<void>): Promise<LossAndGradients> {
+  if (options.memory === 'store' || !isRecomputable(model)) return lossAndGradients(model, config, x, options);
+  return recomputeGradientsYielding(model, config, x, { diagnostics: options.diagnostics, measureDrift: options.measureDrift === true }, between);
 }
 
 /** Every tensor of a result released. */

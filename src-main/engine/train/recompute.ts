@@ -135,10 +135,71 @@ function blockVjp(
  * as the walk has passed them, so the scope never holds more than the module comment says).
  */
 export function recomputeGradients(model: RecomputableFlow, config: ModelConfig, x: Tensor, options: RecomputeOptions): RecomputeResult {
+  checkInput(config, x);
+  return tf.tidy(() => {
+    const walk = recomputeWalk(model, config, x, options);
+    for (let next = walk.next(); ; next = walk.next()) if (next.done) return next.value as unknown as tf.TensorContainer;
+  }) as unknown as RecomputeResult;
+}
+
+/**
+ * The same computation (the same kernels in the same order: the same bits), handing the event
+ * loop back between blocks (`between`), so an engine training on a backend whose kernels run
+ * on the main thread (wasm, cpu) still answers requests within one block's time, not one
+ * step's. No tidy scope spans an await: each stretch between two yields runs in its own, which
+ * keeps what the walk still holds and frees the stretch's temporaries; what the walk held and
+ * then let go is freed at the end, as the one scope of the synchronous form does.
+ */
+export async function recomputeGradientsYielding(
+  model: RecomputableFlow,
+  config: ModelConfig,
+  x: Tensor,
+  options: RecomputeOptions,
+  between: () => Promise<void>,
+): Promise<RecomputeResult> {
+  checkInput(config, x);
+  const walk = recomputeWalk(model, config, x, options);
+  const held = new Set<Tensor>();
+  let result: RecomputeResult | null = null;
+  try {
+    for (;;) {
+      let done = false;
+      const kept = tf.tidy(() => {
+        const next = walk.next();
+        done = next.done === true;
+        if (next.done) {
+          result = next.value;
+          return resultTensors(next.value);
+        }
+        return next.value;
+      });
+      for (const t of kept) held.add(t);
+      if (done) break;
+      await between();
+    }
+  } finally {
+    const keep = new Set(result ? resultTensors(result) : []);
+    for (const t of held) if (t !== x && !keep.has(t) && !t.isDisposed) t.dispose();
+  }
+  return result!;
+}
+
+function resultTensors(r: RecomputeResult): Tensor[] {
+  return [r.objective, r.nll, ...Object.values(r.grads), r.transport, r.layerLogdet, r.layerVariance, r.drift].filter((t): t is Tensor => t !== undefined);
+}
+
+function checkInput(config: ModelConfig, x: Tensor): void {
   const expected = config.inputShape;
   if (x.rank !== expected.length + 1 || expected.some((s, i) => x.shape[i + 1] !== s)) {
     throw new Error(`recompute gradients: expects input [batch, ${expected.join(', ')}], got [${x.shape}]`);
   }
+}
+
+/**
+ * The walk itself, as a generator: it yields, at each block boundary, every tensor it holds
+ * at that moment (what must outlive the stretch before it), and returns the result.
+ */
+function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor, options: RecomputeOptions): Generator<Tensor[], RecomputeResult, void> {
   const cost = config.ablation.transportCost;
   // T = mean over the batch of Σ_blocks displacement, per dimension for images (objective.ts).
   const transportScale = 1 / (x.shape[0]! * (lossUnit(config) === 'nats' ? 1 : model.dims));
@@ -147,7 +208,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
   const storedInputs = options.storedInputs === true;
   const measureDrift = options.measureDrift || storedInputs;
 
-  return tf.tidy(() => {
+  {
     // ---- Forward, no tape: keep the latents (and the block inputs only when measuring drift).
     const latents: Tensor[] = [];
     const stored: Tensor[][] = [];
@@ -156,7 +217,8 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
     const layerVariance: Tensor[] = [];
     let logdet: Tensor = tf.zeros([x.shape[0]!]);
     let h = x;
-    model.levels.forEach((level, l) => {
+    for (let l = 0; l < model.levels.length; l++) {
+      const level = model.levels[l]!;
       stored.push([]);
       for (const block of level.parts) {
         if (measureDrift) stored[l]!.push(h);
@@ -173,6 +235,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
         transport.push(...r.transport);
         layerLogdet.push(...r.layerLogdet);
         layerVariance.push(...r.layerVariance);
+        yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, logdet, h);
       }
       const keep = model.plan.levels[l]!.keepChannels;
       if (keep > 0) {
@@ -182,7 +245,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
         latents.push(out);
         h = kept;
       } else latents.push(h);
-    });
+    }
 
     // ---- Seeds: ∂L/∂z per level and ∂L/∂logdet, by autodiff of the objective itself.
     const seed = tf.valueAndGrads((...parts: Tensor[]) =>
@@ -197,6 +260,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
       transportCost = tf.mul(sumAll(transport), transportScale) as tf.Scalar;
       objective = tf.add(nll, tf.mul(transportCost, cost));
     }
+    yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, seed.grads, nll, objective, transportCost);
 
     // ---- Backward, block by block from the last: recompute each input, then one block's VJP.
     const grads: Record<string, Tensor> = {};
@@ -235,6 +299,7 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
         tf.dispose([y, gy]);
         y = xb;
         gy = vjp.gx ?? tf.scalar(0);
+        yield holding(latents, stored.flat(), layerLogdet, layerVariance, gLatents, gLogdet, nll, objective, transportCost, Object.values(grads), drift, y, gy);
       }
     }
     tf.dispose([y, gy]);
@@ -245,6 +310,11 @@ export function recomputeGradients(model: RecomputableFlow, config: ModelConfig,
       result.layerVariance = tf.stack(layerVariance);
     }
     if (options.measureDrift) result.drift = tf.stack(drift);
-    return result as unknown as tf.TensorContainer;
-  }) as unknown as RecomputeResult;
+    return result;
+  }
+}
+
+/** The live tensors among these (for the yielding form's stretches). */
+function holding(...groups: (Tensor | undefined | Tensor[])[]): Tensor[] {
+  return groups.flat().filter((t): t is Tensor => t !== undefined && !t.isDisposed);
 }

@@ -17,7 +17,12 @@ import { sumAll } from '../ops/sum';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
-import { lossAndGradients } from './gradients';
+import { lossAndGradientsYielding } from './gradients';
+
+/** One turn of the event loop (I/O and queued requests run). */
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Result of one optimisation step (host numbers). */
 export interface StepStats {
@@ -62,7 +67,8 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   let packed: Tensor;
   let update: PendingUpdate;
   try {
-    const computed = lossAndGradients(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics });
+    // Between blocks the event loop gets a turn: the engine answers requests during the step.
+    const computed = await lossAndGradientsYielding(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics }, yieldToEvents);
     const { objective: value, grads } = computed;
     held.push(value, computed.nll, ...Object.values(grads));
     if (computed.transport) held.push(computed.transport);

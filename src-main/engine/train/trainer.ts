@@ -71,6 +71,7 @@ export class Trainer {
   private lrScale = 1;
   private rollbacks = 0;
   private restored = false;
+  private evaluateOnStop = true;
   private trainSeconds = 0;
   private trainExamples = 0;
   private lastTrain: number | null = null;
@@ -156,7 +157,12 @@ export class Trainer {
     release?.();
   }
 
-  stop(): void {
+  /**
+   * Stops after the current step with a checkpoint. `evaluate` (the UI's stop) first measures
+   * the test loss on that step's record; the engine's SIGTERM stops without it, to exit fast.
+   */
+  stop(options: { evaluate?: boolean } = {}): void {
+    if (options.evaluate === false) this.evaluateOnStop = false;
     if (this.stopRequested) return;
     this.stopRequested = true;
     const wasPaused = this.pauseGate !== null;
@@ -234,7 +240,7 @@ export class Trainer {
           const warning = this.checkBlowup(record);
           if (warning) record.blowupWarning = warning;
         }
-        if (this.step >= train.steps && nonFiniteRun < guard.maxNonFiniteSteps) {
+        if ((this.step >= train.steps || (this.stopRequested && this.evaluateOnStop)) && nonFiniteRun < guard.maxNonFiniteSteps) {
           lastRecord = record; // completed below with the final evaluation
           break;
         }
@@ -259,7 +265,8 @@ export class Trainer {
         // Let queued requests (pause, sample, diagnostics) run between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (this.stopRequested && this.step < train.steps) {
+      if (this.stopRequested && this.step < train.steps && (!this.evaluateOnStop || !lastRecord)) {
+        if (lastRecord) this.emitMetrics(lastRecord);
         await this.checkpoints.save(this.point());
         this.setState('stopped');
         return this.result(null);

@@ -103,6 +103,8 @@ export const useCompareStore = defineStore('compare', () => {
 
   /** After a reload: drop picks whose folder is gone, read the rest. */
   async function restore(): Promise<void> {
+    // The run list arrives after the app starts: until it does, keep the picks as they are.
+    if (all.value.length === 0) return;
     const known = new Set(all.value.map((r) => r.runDir));
     selected.value = selected.value.filter((d) => known.has(d));
     await load(selected.value);

@@ -32,7 +32,7 @@ export const BackendInfoSchema = z
     gpu: z.boolean(),
     /** webgpu only: the adapter. */
     adapter: AdapterInfoSchema.optional(),
-    /** wasm only: SIMD, and the threads XNNPACK runs (FLOWSTUDIO_THREADS, default every core). */
+    /** wasm only: SIMD, and the threads XNNPACK runs (FLOWSTUDIO_THREADS, default 1). */
     simd: z.boolean().optional(),
     threads: z.number().int().optional(),
     numTensors: z.number().int(),

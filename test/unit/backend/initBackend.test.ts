@@ -3,6 +3,7 @@
  * that is not installed) leaves nothing half-made, so the next call can start another; calls
  * made together share one start; a bad FLOWSTUDIO_THREADS is refused by name.
  */
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backendInfo, initBackend } from '../../../src-main/engine/backend';
 import { requestedThreads } from '../../../src-main/engine/backends/wasm';
@@ -17,8 +18,12 @@ afterEach(() => {
 describe('initBackend', () => {
   it('refuses a bad FLOWSTUDIO_THREADS by name, then a failed start can be retried, and concurrent calls share one start', async () => {
     for (const bad of ['0', '-2', '1.5', 'many']) {
-      expect(() => requestedThreads(bad)).toThrow(`FLOWSTUDIO_THREADS must be a whole number ≥ 1, got "${bad}"`);
+      expect(() => requestedThreads(bad)).toThrow(`FLOWSTUDIO_THREADS must be a whole number ≥ 1 or "all", got "${bad}"`);
     }
+    // The default is one thread (measured: backends/wasm.ts, bench/RESULTS.md); `all` is every core.
+    expect(requestedThreads(undefined)).toBe(1);
+    expect(requestedThreads('3')).toBe(3);
+    expect(requestedThreads('all')).toBe(availableParallelism());
     process.env['FLOWSTUDIO_THREADS'] = 'lots';
     await expect(initBackend('cpu')).rejects.toThrow('FLOWSTUDIO_THREADS');
     delete process.env['FLOWSTUDIO_THREADS'];

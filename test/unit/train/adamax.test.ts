@@ -40,7 +40,11 @@ describe('Adamax', () => {
     expect(Object.keys(saved).sort()).toEqual(['adamax/m/w', 'adamax/u/w']);
     const restored = new Adamax({ beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
     const w2 = tf.variable(w1.clone(), true, 'r2');
+    // Loading makes exactly its two slots: nothing else stays allocated (a resume leaked one
+    // zeros tensor per slot before).
+    const before = tf.memory().numTensors;
     restored.load(saved, opt.iterations, [w2], ['w']);
+    expect(tf.memory().numTensors).toBe(before + 2);
     opt.apply([w1], g, 0.01);
     restored.apply([w2], { r2: g.r1 }, 0.01);
     expect(Array.from(w1.dataSync())).toEqual(Array.from(w2.dataSync()));

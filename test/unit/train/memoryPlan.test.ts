@@ -186,10 +186,10 @@ describe('device memory', () => {
 });
 
 describe('train.memory in the config', () => {
-  it('defaults: recompute for image presets, store for the 2-D toys', () => {
+  it('defaults: recompute for image presets, store for the 2-D toys and fashion-mnist-small (faster, and its tape fits)', () => {
     for (const preset of Object.keys(PRESETS) as PresetName[]) {
       const config = resolveRunConfig(preset);
-      expect(config.train.memory).toBe(preset.startsWith('toy2d') ? 'store' : 'recompute');
+      expect(config.train.memory).toBe(preset.startsWith('toy2d') || preset === 'fashion-mnist-small' ? 'store' : 'recompute');
       expect(memoryModeOf(config)).toBe(config.train.memory);
     }
   });
@@ -205,7 +205,8 @@ describe('train.memory in the config', () => {
   it('an override sets it, and overriding other train fields keeps the preset choice', () => {
     expect(resolveRunConfig('paper-cifar10', { train: { memory: 'store' } }).train.memory).toBe('store');
     expect(resolveRunConfig('toy2d', { train: { batchSize: 32 } }).train.memory).toBe('store');
-    expect(resolveRunConfig('fashion-mnist-small', { train: { steps: 10 } }).train.memory).toBe('recompute');
+    expect(resolveRunConfig('fashion-mnist-small', { train: { steps: 10 } }).train.memory).toBe('store');
+    expect(resolveRunConfig('paper-cifar10', { train: { steps: 10 } }).train.memory).toBe('recompute');
   });
   it('a run config written before the field existed parses, and gets its model kind default', () => {
     const { memory: _, ...oldTrain } = resolveRunConfig('toy2d').train;

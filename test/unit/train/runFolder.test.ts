@@ -1,5 +1,5 @@
 /** Run folders and checkpoints on real files: atomic writes, torn lines, corrupt checkpoints. */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,13 @@ describe('run folder', () => {
     expect(folder.readMetrics().map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
     folder.truncateMetricsAfter(3);
     expect(folder.readMetrics().map((r) => r.step)).toEqual([1, 2, 3]);
+    // The torn line is gone from the file itself: the next append starts on a line of its own.
+    folder.appendMetrics({ step: 4, time: 4, trainNll: 2 });
+    expect(readFileSync(folder.metricsPath, 'utf8').split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { step: number }).step)).toEqual([1, 2, 3, 4]);
+    // A step logged twice (a redone step) keeps its last record.
+    folder.appendMetrics({ step: 4, time: 5, trainNll: 1 });
+    folder.truncateMetricsAfter(10);
+    expect(folder.readMetrics().map((r) => [r.step, r.time])).toEqual([[1, 1], [2, 2], [3, 3], [4, 5]]);
   });
 
   it('names a corrupt config', () => {

@@ -174,8 +174,33 @@ export interface ConditionerOptions {
   variablePrefix: string;
 }
 
+/** What a baseline coupling's options say about its network (the layer adds inputs and head). */
+export interface CouplingNetChoice {
+  network: CouplingNetwork;
+  hidden: number;
+  seReduction?: number;
+  resBlocks?: number;
+  seed: number;
+  /** The layer's prefix: the network's variables are `${prefix}net.…`. */
+  variablePrefix: string;
+}
+
 /** A network's trunk and a zero-weight output layer: the raw outputs of a baseline coupling (its bias at init). */
 export class Conditioner {
+  /** The conditioner of a coupling layer with options `o`, reading `inChannels`, its head starting at `headBias`. */
+  static forCoupling(o: CouplingNetChoice, inChannels: number, headBias: Float32Array): Conditioner {
+    return new Conditioner({
+      network: o.network,
+      inChannels,
+      hidden: o.hidden,
+      ...(o.seReduction !== undefined ? { seReduction: o.seReduction } : {}),
+      ...(o.resBlocks !== undefined ? { resBlocks: o.resBlocks } : {}),
+      headBias,
+      seed: o.seed,
+      variablePrefix: `${o.variablePrefix}net.`,
+    });
+  }
+
   readonly variables: readonly Variable[];
   readonly outputs: number;
   private readonly features: (x: Tensor) => Tensor;

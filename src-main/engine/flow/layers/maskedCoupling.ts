@@ -14,30 +14,23 @@
  * The network's output layer starts at zero (couplingNets.ts `Conditioner`), so t = 0 and
  * h_s = 0 at initialisation.
  */
-import type { CouplingNetwork } from '../../../../src-shared/config';
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult, InverseResult } from '../types';
 import { makeVariable } from '../variables';
 import { maskedCouplingSizes } from '../couplingWidths';
-import { Conditioner } from './couplingNets';
+import { Conditioner, type CouplingNetChoice } from './couplingNets';
 
 export type CouplingScale = 'sigmoid' | 'tanh' | 'additive';
 export type CouplingMask = 'channel' | 'checkerboard';
 
-export interface MaskedCouplingOptions {
+export interface MaskedCouplingOptions extends CouplingNetChoice {
   descriptor: LayerDescriptor;
   channels: number;
   mask: CouplingMask;
   /** 0 or 1: which half conditions. */
   parity: number;
   scale: CouplingScale;
-  network: CouplingNetwork;
-  hidden: number;
-  seReduction?: number;
-  resBlocks?: number;
-  seed: number;
-  variablePrefix: string;
 }
 
 export class MaskedCoupling implements Bijection {
@@ -63,16 +56,7 @@ export class MaskedCoupling implements Bijection {
     this.scale = o.scale;
     const sizes = maskedCouplingSizes(o.channels, o.mask, o.parity, o.scale);
     this.transformed = sizes.transformed;
-    this.net = new Conditioner({
-      network: o.network,
-      inChannels: sizes.inputs,
-      hidden: o.hidden,
-      ...(o.seReduction !== undefined ? { seReduction: o.seReduction } : {}),
-      ...(o.resBlocks !== undefined ? { resBlocks: o.resBlocks } : {}),
-      headBias: new Float32Array(sizes.outputs),
-      seed: o.seed,
-      variablePrefix: `${o.variablePrefix}net.`,
-    });
+    this.net = Conditioner.forCoupling(o, sizes.inputs, new Float32Array(sizes.outputs));
     this.gamma = o.scale === 'tanh' ? makeVariable(`${o.variablePrefix}gamma`, tf.ones([sizes.transformed])) : null;
     this.variables = [...this.net.variables, ...(this.gamma ? [this.gamma] : [])];
   }

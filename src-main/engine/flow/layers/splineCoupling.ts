@@ -8,26 +8,19 @@
  * The output layer's weights start at 0 and its derivative biases at softplus⁻¹(1 − d_min), so
  * the coupling is the identity at initialisation (uniform bins, slope 1 everywhere).
  */
-import type { CouplingNetwork } from '../../../../src-shared/config';
 import type { LayerDescriptor } from '../../../../src-shared/protocol';
 import { type Tensor, type Variable, tf } from '../../tf';
 import type { Bijection, ForwardResult, InverseResult } from '../types';
-import { Conditioner } from './couplingNets';
+import { Conditioner, type CouplingNetChoice } from './couplingNets';
 import { splineCouplingSizes, splineParameterCount } from '../couplingWidths';
 import { identityDerivativeLogit, rqSpline } from './splineMath';
 
-export interface SplineCouplingOptions {
+export interface SplineCouplingOptions extends CouplingNetChoice {
   descriptor: LayerDescriptor;
   channels: number;
   parity: number;
   bins: number;
   tailBound: number;
-  network: CouplingNetwork;
-  hidden: number;
-  seReduction?: number;
-  resBlocks?: number;
-  seed: number;
-  variablePrefix: string;
 }
 
 export class SplineCoupling implements Bijection {
@@ -53,16 +46,7 @@ export class SplineCoupling implements Bijection {
     const per = splineParameterCount(o.bins);
     const bias = new Float32Array(sizes.outputs);
     for (let e = 0; e < sizes.transformed; e++) for (let j = 2 * o.bins; j < per; j++) bias[e * per + j] = identityDerivativeLogit();
-    this.net = new Conditioner({
-      network: o.network,
-      inChannels: sizes.inputs,
-      hidden: o.hidden,
-      ...(o.seReduction !== undefined ? { seReduction: o.seReduction } : {}),
-      ...(o.resBlocks !== undefined ? { resBlocks: o.resBlocks } : {}),
-      headBias: bias,
-      seed: o.seed,
-      variablePrefix: `${o.variablePrefix}net.`,
-    });
+    this.net = Conditioner.forCoupling(o, sizes.inputs, bias);
     this.variables = this.net.variables;
   }
 

@@ -5,6 +5,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { LossUnit } from '../../../../src-shared/lossUnit';
 import type { MetricsRecord } from '../../../../src-shared/protocol';
+import { withStreamingDefaults } from './controller';
 import { nllOf, nllUnit } from './definitions';
 import type { ChartTheme, Point } from './types';
 
@@ -55,16 +56,10 @@ export function comparisonChartConfig(runs: readonly ComparisonSeries[], unit: L
   return {
     type: 'line',
     data: { datasets },
-    options: {
-      animation: false,
-      parsing: false,
-      normalized: true,
-      spanGaps: true,
-      responsive: true,
-      maintainAspectRatio: false,
+    options: withStreamingDefaults({
       interaction: { mode: 'nearest', axis: 'x', intersect: false },
       plugins: { legend: { display: false }, tooltip: { enabled: true } },
       scales: { x: axis('step'), y: axis(nllUnit(unit === 'nats')) },
-    },
+    }),
   } as ChartConfiguration<'line', Point[]>;
 }
