@@ -28,17 +28,6 @@ describe('preset picker', () => {
       'paper-celebahq1024 · 23.37M',
       'fashion-mnist-small · 236k',
       'toy2d · 75k',
-      'glow-cifar10 · 43.95M',
-      'glow-256 · 15.74M',
-      'realnvp-cifar10 · 5.92M',
-      'nsf-cifar10 · 11.17M',
-      'glow-fashion · 76k',
-      'nsf-fashion · 168k',
-      'realnvp-fashion · 372k',
-      'toy2d-glow · 35k',
-      'toy2d-additive · 35k',
-      'toy2d-nsf · 46k',
-      'toy2d-realnvp · 71k',
     ]);
     // Then the baselines (Table 1's other systems): every preset once, each with its count.
     expect(options).toContain('glow-cifar10 · 43.95M');
