@@ -198,9 +198,20 @@ export class Trainer {
       let nonFiniteRun = 0;
       let rolledBackFrom: number | null = null;
       let lastRecord: MetricsRecord | null = null;
+      // A step's record waits for the next step to start (unless a checkpoint covers it at
+      // once): a stop arriving between steps then puts its evaluation on that record.
+      let pending: MetricsRecord | null = null;
+      const flush = (): void => {
+        if (pending) this.emitMetrics(pending);
+        pending = null;
+      };
       while (this.step < train.steps && !this.stopRequested) {
-        if (this.pauseGate) await this.pauseGate;
+        if (this.pauseGate) {
+          flush();
+          await this.pauseGate;
+        }
         if (this.stopRequested) break;
+        flush();
         const next = await stream.next();
         if (next.done) throw new Error('the training data stream ended unexpectedly');
         const batch = next.value;
@@ -250,13 +261,16 @@ export class Trainer {
           record[this.testKey()] = test;
           record.invertibilityError = await invertibilityError(this.model, this.config, this.dataset);
         }
-        this.emitMetrics(record);
         if (nonFiniteRun >= guard.maxNonFiniteSteps) {
+          this.emitMetrics(record);
           rolledBackFrom = this.step;
           await this.rollBack(`${nonFiniteRun} consecutive steps with a non-finite loss or gradient`, guard);
           stream = this.openStream();
           nonFiniteRun = 0;
-        } else if (this.checkpoints.due(this.step)) {
+        } else if (!this.checkpoints.due(this.step)) {
+          pending = record;
+        } else {
+          this.emitMetrics(record);
           if (!(await this.saveOrRollBack(guard, test))) {
             rolledBackFrom = this.step;
             stream = this.openStream();
@@ -264,6 +278,11 @@ export class Trainer {
         }
         // Let queued requests (pause, sample, diagnostics) run between steps.
         await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (pending !== null) {
+        if (this.stopRequested && this.evaluateOnStop && !lastRecord) lastRecord = pending;
+        else this.emitMetrics(pending);
+        pending = null;
       }
       if (this.stopRequested && this.step < train.steps && (!this.evaluateOnStop || !lastRecord)) {
         if (lastRecord) this.emitMetrics(lastRecord);
@@ -351,8 +370,7 @@ export class Trainer {
   /** The Sec. 2.2 detector (blowupWatch.ts); its warning goes to the log. */
   private checkBlowup(record: MetricsRecord): string | null {
     const warning = this.blowup.check(record);
-    if (warning) this.log('warn', warning);
-    return warning;
+    return warning === null ? null : (this.log('warn', warning), warning);
   }
 
   private emitMetrics(record: MetricsRecord): void {
@@ -370,26 +388,13 @@ export class Trainer {
     this.callbacks.onState?.(this.summary(), message);
   }
 
-  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
-    this.callbacks.onLog?.(level, message);
-  }
+  private log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => this.callbacks.onLog?.(level, message);
 
-  private trainKey(): 'trainBpd' | 'trainNll' {
-    return lossUnit(this.config.model) === 'nats' ? 'trainNll' : 'trainBpd';
-  }
-
-  private testKey(): 'testBpd' | 'testNll' {
-    return lossUnit(this.config.model) === 'nats' ? 'testNll' : 'testBpd';
-  }
+  private trainKey = (): 'trainBpd' | 'trainNll' => (lossUnit(this.config.model) === 'nats' ? 'trainNll' : 'trainBpd');
+  private testKey = (): 'testBpd' | 'testNll' => (lossUnit(this.config.model) === 'nats' ? 'testNll' : 'testBpd');
 
   private result(finalTest: number | null): TrainSummary {
-    return {
-      steps: this.step,
-      imagesPerSecond: this.trainSeconds > 0 ? this.trainExamples / this.trainSeconds : 0,
-      initialTest: this.initialTest,
-      finalTest,
-      finalTrain: this.lastTrain,
-      state: this.stateValue,
-    };
+    const imagesPerSecond = this.trainSeconds > 0 ? this.trainExamples / this.trainSeconds : 0;
+    return { steps: this.step, imagesPerSecond, initialTest: this.initialTest, finalTest, finalTrain: this.lastTrain, state: this.stateValue };
   }
 }
