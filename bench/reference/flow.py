@@ -11,6 +11,7 @@ Parameters are keyed by the engine's logical names (`L1.B2.conv/lu`, `L1.B2.aff/
 `L1.B2.act/theta_x`, ...): `FlowModel.parameterNames`.
 """
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -261,3 +262,14 @@ def train_step(model, params, opt, x, lr):
     loss.backward()
     opt.step(lr)
     return loss.item()
+
+
+def open_check(folder, config_key):
+    """A check's tensor folder (parity.ts, lockstep.ts) in float64 on every core: its arrays,
+    extra fields, the engine's parameters and the flow built on them from extra[config_key]."""
+    from tensors import params_from, read_folder
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    arrays, extra = read_folder(folder)
+    params = params_from(arrays, torch.float64)
+    return arrays, extra, params, Flow(extra[config_key], params)

@@ -9,15 +9,12 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flow import Adamax, Flow, learning_rate_at, train_step  # noqa: E402
-from tensors import params_from, read_folder, write_folder  # noqa: E402
+from flow import Adamax, learning_rate_at, open_check, train_step  # noqa: E402
+from tensors import write_folder  # noqa: E402
 
 
 def main(folder):
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    arrays, extra = read_folder(folder)
-    params = params_from(arrays, torch.float64)
-    model = Flow(extra["model"], params)
+    arrays, extra, params, model = open_check(folder, "model")
     train = extra["train"]
     opt = Adamax(list(params.values()), train["adamax"]["beta1"], train["adamax"]["beta2"], train["adamax"]["epsilon"])
     losses = []

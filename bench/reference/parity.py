@@ -9,15 +9,12 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from flow import Flow  # noqa: E402
-from tensors import params_from, read_folder, write_folder  # noqa: E402
+from flow import open_check  # noqa: E402
+from tensors import write_folder  # noqa: E402
 
 
 def main(folder):
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    arrays, extra = read_folder(folder)
-    params = params_from(arrays, torch.float64)
-    model = Flow(extra["config"], params)
+    arrays, extra, params, model = open_check(folder, "config")
     x = torch.tensor(arrays["x"], dtype=torch.float64)
     logp = model.log_prob(x)
     loss = model.bpd(logp).mean()
