@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveRunConfig } from '../../src-shared/config';
 import { useRunsStore } from '../../src-renderer/src/stores/runs';
-import { DEFAULT_TOY_SETTINGS, REFRESH_MS, toyOverrides, useToyStore } from '../../src-renderer/src/stores/toy';
+import { DEFAULT_TOY_SETTINGS, REFRESH_MS, TOY_FLOWS, toyOverrides, useToyStore } from '../../src-renderer/src/stores/toy';
 import { freshApp } from './helpers/setup';
 
 beforeEach(() => {
@@ -23,6 +23,17 @@ describe('toy lab store', () => {
     expect(config.model.blocksPerLevel).toBe(2);
     expect(config.train.steps).toBe(40);
     expect(toy.hasToyRun).toBe(true);
+  });
+
+  it('trains the flow picked among the toy presets (the paper block and each baseline coupling)', async () => {
+    const { engine } = freshApp();
+    const toy = useToyStore();
+    expect(TOY_FLOWS).toEqual(['toy2d', 'toy2d-glow', 'toy2d-additive', 'toy2d-nsf', 'toy2d-realnvp']);
+    toy.flow = 'toy2d-nsf';
+    expect(await toy.start()).toBe(true);
+    expect(engine.bridge.lastArgs('startTraining')).toEqual({ preset: 'toy2d-nsf', overrides: toyOverrides(toy.toy, toy.settings) });
+    // The lab's overrides are valid for every toy flow.
+    for (const flow of TOY_FLOWS) expect(resolveRunConfig(flow, toyOverrides('rings', toy.settings)).preset).toBe(flow);
   });
 
   it('refreshes density and layers while training, at most every REFRESH_MS', async () => {

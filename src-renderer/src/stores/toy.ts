@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { RunOverrides } from '../../../src-shared/config';
+import { type PresetName, PresetNameSchema, type RunOverrides } from '../../../src-shared/config';
 import { type ToyName, ToyNameSchema } from '../../../src-shared/dataSpec';
 import type { CommandResult } from '../../../src-shared/protocol';
 import { readableError } from '../lib/errors';
@@ -14,6 +14,8 @@ import { useConnection } from './connection';
 import { useRunsStore } from './runs';
 
 export const TOYS: readonly ToyName[] = ToyNameSchema.options;
+/** The flows the lab trains: the paper's building block (toy2d) and a toy of each baseline coupling. */
+export const TOY_FLOWS: readonly PresetName[] = PresetNameSchema.options.filter((name) => name === 'toy2d' || name.startsWith('toy2d-'));
 export const REFRESH_MS = 1500;
 
 export interface ToySettings {
@@ -26,7 +28,7 @@ export interface ToySettings {
 
 export const DEFAULT_TOY_SETTINGS: ToySettings = { steps: 1500, blocks: 8, hidden: 64, batchSize: 256, learningRate: 0.01 };
 
-/** The overrides of the toy2d preset for these settings (the rest stays the preset's). */
+/** The overrides of a toy preset for these settings (the rest stays the preset's). */
 export function toyOverrides(toy: ToyName, s: ToySettings): RunOverrides {
   return {
     data: `toy:${toy}`,
@@ -40,6 +42,7 @@ export const useToyStore = defineStore('toy', () => {
   const runs = useRunsStore();
 
   const toy = ref<ToyName>('two-moons');
+  const flow = ref<PresetName>('toy2d');
   const settings = ref<ToySettings>({ ...DEFAULT_TOY_SETTINGS });
   const resolution = ref(96);
   const pointCount = ref(1500);
@@ -110,7 +113,7 @@ export const useToyStore = defineStore('toy', () => {
     density.value = null;
     layers.value = [];
     error.value = null;
-    return runs.start('toy2d', toyOverrides(toy.value, settings.value));
+    return runs.start(flow.value, toyOverrides(toy.value, settings.value));
   }
 
   function stopRefreshing(): void {
@@ -120,6 +123,7 @@ export const useToyStore = defineStore('toy', () => {
 
   return {
     toy,
+    flow,
     settings,
     resolution,
     pointCount,
