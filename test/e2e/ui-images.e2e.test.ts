@@ -185,6 +185,13 @@ describe('Run comparison', () => {
     await page.getByTestId('only-differences').check();
     await expect.poll(() => page.getByTestId('config-row').count()).toBe(0);
     await docShot(page, 'compare');
+    // Fig. 2's comparison: the invertible convolutions' log-det, one series per level and run.
+    await page.getByTestId('compare-metric').selectOption('conv-logdet');
+    await expect.poll(() => chart.getAttribute('data-metric')).toBe('conv-logdet');
+    const levels = page.getByTestId('compare-logdet-levels');
+    expect(await levels.count()).toBe(2);
+    for (let i = 0; i < 2; i++) expect(await levels.nth(i).getAttribute('data-levels')).toBe('2');
+    await page.getByTestId('compare-metric').selectOption('nll');
 
     // The dark theme, on the Train view of the second run.
     await page.getByTestId('theme-toggle').click();

@@ -1,6 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import App from '../../src-renderer/src/App.vue';
+import { convLogdetPoints } from '../../src-renderer/src/lib/charts/comparisonChart';
+import type { LayerDescriptor, MetricsRecord } from '../../src-shared/protocol';
 import { FakeEngine } from './helpers/fakeEngine';
 import { type Mounted, mountWithEngine } from './helpers/mountApp';
 
@@ -62,5 +64,23 @@ describe('Compare view', () => {
     await mounted.tick();
     expect(mounted.wrapper.get('[data-testid="chart-compare"]').attributes('data-run-count')).toBe('2');
     expect(JSON.parse(localStorage.getItem('flowstudio.compare')!)).toEqual([a.summary.runDir, b.summary.runDir]);
+  });
+
+  it('sums the invertible convolutions\' log-dets per level for the Fig. 2 comparison', () => {
+    const layers: LayerDescriptor[] = [
+      { name: 'L1.B1.conv', level: 0, block: 0, kind: 'conv' },
+      { name: 'L1.B1.aff', level: 0, block: 0, kind: 'aff' },
+      { name: 'L1.B2.conv', level: 0, block: 1, kind: 'conv' },
+      { name: 'L2.B1.conv', level: 1, block: 0, kind: 'conv' },
+    ];
+    const metrics: MetricsRecord[] = [
+      { step: 10, time: 0, layerLogdet: [1, 100, 2, 5] },
+      { step: 0, time: 0, layerLogdet: [0.5, 100, 0.25, 1] },
+      { step: 5, time: 0, trainBpd: 3 },
+    ];
+    expect(convLogdetPoints(metrics, layers)).toEqual([
+      { label: 'L1 conv', points: [{ x: 0, y: 0.75 }, { x: 10, y: 3 }] },
+      { label: 'L2 conv', points: [{ x: 0, y: 1 }, { x: 10, y: 5 }] },
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { RunConfig } from '../../../src-shared/config';
 import { type LossUnit, lossUnit } from '../../../src-shared/lossUnit';
-import type { MetricsRecord, RunSummary } from '../../../src-shared/protocol';
+import type { LayerDescriptor, MetricsRecord, RunSummary } from '../../../src-shared/protocol';
 import { describeFailure } from '../lib/errors';
 import { useConnection } from './connection';
 import { isLive, useRunsStore } from './runs';
@@ -22,6 +22,8 @@ export interface ComparedRun {
   config: RunConfig;
   unit: LossUnit;
   metrics: MetricsRecord[];
+  /** The run's layers (`layerLogdet` order): the log-det comparison groups them by level. */
+  layers: LayerDescriptor[];
 }
 
 function storage(): Storage | null {
@@ -69,7 +71,7 @@ export const useCompareStore = defineStore('compare', () => {
         const ref = summary && isLive(summary.state) ? { runId: summary.runId } : { runDir: dir };
         try {
           const result = await connection.get().invoke('openRun', { run: ref, maxPoints: COMPARE_MAX_POINTS });
-          next[dir] = { summary: result.run, config: result.config, unit: lossUnit(result.config.model), metrics: result.metrics };
+          next[dir] = { summary: result.run, config: result.config, unit: lossUnit(result.config.model), metrics: result.metrics, layers: result.layers };
         } catch (e) {
           error.value = describeFailure(`read ${dir}`, e);
           selected.value = selected.value.filter((d) => d !== dir);
