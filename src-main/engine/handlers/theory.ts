@@ -67,7 +67,7 @@ export const theoryHandlers: Handlers<keyof typeof theoryCommands> = {
     }
     if (!x) throw new Error(`${run.config.data} gave no test batch`);
     try {
-      const results = lipschitzPerBlock(blocks, x, { iterations });
+      const results = await lipschitzPerBlock(blocks, x, { iterations });
       const methods = [...new Set(results.map((r) => r.method))].join(', ');
       const gaussian = results.filter((r) => r.input === 'gaussian').map((r) => r.name);
       ctx.log(

@@ -40,7 +40,7 @@ function inputFor(h: Tensor, inputShape: readonly number[]): Tensor | null {
   return tf.slice(h, Array<number>(h.rank).fill(0), [h.shape[0]!, ...inputShape]);
 }
 
-export function lipschitzPerBlock(blocks: readonly Block[], x: Tensor, options: LipschitzOptions = {}): BlockLipschitz[] {
+export async function lipschitzPerBlock(blocks: readonly Block[], x: Tensor, options: LipschitzOptions = {}): Promise<BlockLipschitz[]> {
   if (blocks.length === 0) throw new Error('lipschitz: the model exposes no blocks');
   const out: BlockLipschitz[] = [];
   let h: Tensor | null = x.clone();
@@ -50,7 +50,7 @@ export function lipschitzPerBlock(blocks: readonly Block[], x: Tensor, options: 
       const fromData = input !== null;
       if (!input) input = tf.randomNormal([x.shape[0]!, ...block.inputShape], 0, 1, 'float32', (options.seed ?? 1) + out.length);
       try {
-        const result = estimateLipschitz(block.apply, input, options);
+        const result = await estimateLipschitz(block.apply, input, options);
         const mean = result.perExample.reduce((a, b) => a + b, 0) / result.perExample.length;
         out.push({ name: block.name, estimate: result.estimate, mean, input: fromData ? 'data' : 'gaussian', method: result.method });
         const next: Tensor = tf.tidy(() => block.apply(input!));

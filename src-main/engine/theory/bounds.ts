@@ -99,7 +99,7 @@ export async function computeBounds(source: ImageSource, options: BoundsOptions 
   options.onProgress?.({ pass: 1, done: 0, total });
   for await (const batch of source.batches()) {
     throwIfAborted(options.signal);
-    if (method === 'exact') moments.addIntegers(batch.data, batch.n, source.bits);
+    if (method === 'exact') await moments.addIntegers(batch.data, batch.n, source.bits);
     else addSums(moments, batch.data, batch.n, source.bits);
     options.onProgress?.({ pass: 1, done: moments.count, total });
   }
@@ -162,7 +162,7 @@ export async function streamMoments(source: ImageSource, onProgress?: (done: num
   const moments = new MomentAccumulator(h * w * c, 'tensor', 2 ** (source.bits - 1));
   for await (const batch of source.batches()) {
     throwIfAborted(signal);
-    moments.addIntegers(batch.data, batch.n, source.bits);
+    await moments.addIntegers(batch.data, batch.n, source.bits);
     onProgress?.(moments.count);
   }
   if (moments.count === 0) throw new Error('bounds: the dataset split has no examples');

@@ -58,12 +58,14 @@ export function jvpDoubleVjp(f: MapFn, x: Tensor, v: Tensor): Tensor {
 /** Jv at x by a central difference with a step relative to the size of x and v. */
 export function jvpFiniteDifference(f: MapFn, x: Tensor, v: Tensor): Tensor {
   return tf.tidy(() => {
-    const xScale = Math.max(1, Math.sqrt(tf.mean(tf.square(x)).dataSync()[0]!));
-    const vScale = Math.sqrt(tf.mean(tf.square(v)).dataSync()[0]!) || 1;
+    // The step's scale stays on the device (no host read): max(1, rms x) / rms v, with rms v = 0 read as 1.
+    const xScale = tf.maximum(tf.sqrt(tf.mean(tf.square(x))), 1);
+    const vRms = tf.sqrt(tf.mean(tf.square(v)));
+    const vScale = tf.where(tf.greater(vRms, 0), vRms, tf.onesLike(vRms));
     // cbrt(float32 epsilon) ≈ 5e-3 balances truncation (ε²) against rounding (eps/ε).
-    const eps = (5e-3 * xScale) / vScale;
+    const eps = tf.div(tf.mul(xScale, 5e-3), vScale);
     const step = tf.mul(v, eps);
-    return tf.div(tf.sub(f(tf.add(x, step)), f(tf.sub(x, step))), 2 * eps);
+    return tf.div(tf.sub(f(tf.add(x, step)), f(tf.sub(x, step))), tf.mul(eps, 2));
   });
 }
 
@@ -91,7 +93,7 @@ function normalise(t: Tensor): Tensor {
  * A finite-difference comparison is no test here: across a ReLU kink of a coupling network
  * the central difference is off by percents even though the double VJP is exact.
  */
-function chooseMethod(f: MapFn, x: Tensor, v: Tensor, seed: number): JvpMethod {
+async function chooseMethod(f: MapFn, x: Tensor, v: Tensor, seed: number): Promise<JvpMethod> {
   let jv: Tensor;
   try {
     jv = jvpDoubleVjp(f, x, v);
@@ -106,19 +108,19 @@ function chooseMethod(f: MapFn, x: Tensor, v: Tensor, seed: number): JvpMethod {
     const scale = tf.maximum(tf.maximum(tf.mul(tf.norm(u), tf.norm(jv)), tf.mul(tf.norm(jtu), tf.norm(v))), 1e-30);
     return tf.div(tf.abs(tf.sub(lhs, rhs)), scale);
   });
-  const value = rel.dataSync()[0]!;
+  const value = (await rel.data())[0]!;
   tf.dispose([jv, rel]);
   return Number.isFinite(value) && value < 1e-4 ? 'double-vjp' : 'finite-difference';
 }
 
 /** Power iteration on JᵀJ at every example of the batch x ([batch, ...inputShape]). */
-export function estimateLipschitz(f: MapFn, x: Tensor, options: LipschitzOptions = {}): LipschitzEstimate {
+export async function estimateLipschitz(f: MapFn, x: Tensor, options: LipschitzOptions = {}): Promise<LipschitzEstimate> {
   const iterations = options.iterations ?? 20;
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`lipschitz: iterations must be a positive integer, got ${iterations}`);
   if (x.rank < 2) throw new Error(`lipschitz: x must be a batch [batch, ...shape], got shape [${x.shape.join(', ')}]`);
   let v = tf.tidy(() => normalise(tf.randomNormal(x.shape, 0, 1, 'float32', options.seed ?? 1)));
   const requested = options.method ?? 'auto';
-  const method: JvpMethod = requested === 'auto' ? chooseMethod(f, x, v, options.seed ?? 1) : requested;
+  const method: JvpMethod = requested === 'auto' ? await chooseMethod(f, x, v, options.seed ?? 1) : requested;
   try {
     for (let i = 0; i < iterations; i++) {
       const next = tf.tidy(() => normalise(vjp(f, x, jvp(f, x, v, method))));
@@ -126,7 +128,7 @@ export function estimateLipschitz(f: MapFn, x: Tensor, options: LipschitzOptions
       v = next;
     }
     const norms = tf.tidy(() => tf.reshape(exampleNorms(jvp(f, x, v, method)), [-1]));
-    const perExample = Array.from(norms.dataSync());
+    const perExample = Array.from(await norms.data());
     norms.dispose();
     if (!perExample.every(Number.isFinite)) throw new Error('lipschitz: the Jacobian-vector product is not finite (the map overflows at this input)');
     return { estimate: Math.max(...perExample), perExample, method, iterations };

@@ -39,7 +39,7 @@ export class MomentAccumulator {
    * Adds n examples of n-bit integers (n·d values, each example contiguous). The offset must be
    * 2^{bits−1} for the exact tensor Gram (checked).
    */
-  addIntegers(data: Uint8Array, n: number, bits: number): void {
+  async addIntegers(data: Uint8Array, n: number, bits: number): Promise<void> {
     const d = this.dims;
     if (data.length !== n * d) throw new Error(`moments: batch has ${data.length} values, expected ${n}×${d}`);
     if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new Error(`moments: bits must be in [1, 8], got ${bits}`);
@@ -68,7 +68,7 @@ export class MomentAccumulator {
         // An explicit transpose: wasm's matMul with transposeA is ~25× slower than the plain one.
         return tf.matMul(tf.transpose(x), x);
       });
-      const values = g.dataSync();
+      const values = await g.data();
       g.dispose();
       for (let i = 0; i < d * d; i++) this.gram[i]! += values[i]!;
       this.count += m;

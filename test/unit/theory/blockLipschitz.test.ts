@@ -31,14 +31,14 @@ const config: ModelConfig = {
 };
 
 describe('lipschitzPerBlock', () => {
-  it('matches each block’s dense spectral norm at the data that reaches it', () => {
+  it('matches each block’s dense spectral norm at the data that reaches it', async () => {
     const model = createFlowModel(config, { seed: 3 });
     // Move away from the identity-like initialisation so the blocks are genuinely nonlinear.
     model.variables.forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.15, 'float32', 100 + i))));
     const x = tf.randomUniform([1, 4, 4, 2], -0.5, 0.5, 'float32', 7);
     const blocks = model.blocks!;
     const before = tf.memory().numTensors;
-    const results = lipschitzPerBlock(blocks, x, { iterations: 40 });
+    const results = await lipschitzPerBlock(blocks, x, { iterations: 40 });
     expect(tf.memory().numTensors).toBe(before);
     expect(results.map((r) => r.name)).toEqual(['L1.B1', 'L2.B1']);
     expect(results.every((r) => r.input === 'data' && r.method === 'double-vjp')).toBe(true);

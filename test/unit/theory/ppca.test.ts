@@ -95,15 +95,15 @@ describe('discretisation', () => {
 });
 
 describe('streaming moments', () => {
-  it('the exact tensor Gram of 8-bit data equals a float64 host Gram', () => {
+  it('the exact tensor Gram of 8-bit data equals a float64 host Gram', async () => {
     const d = 40;
     const n = 2500; // three tensor chunks of at most 1024
     const u = rng(9);
     const data = new Uint8Array(n * d);
     for (let i = 0; i < data.length; i++) data[i] = Math.floor(u() * 256) & (i % 3 === 0 ? 0xff : 0xf0);
     const tensor = new MomentAccumulator(d, 'tensor', 128);
-    tensor.addIntegers(data.subarray(0, 700 * d), 700, 8);
-    tensor.addIntegers(data.subarray(700 * d), n - 700, 8);
+    await tensor.addIntegers(data.subarray(0, 700 * d), 700, 8);
+    await tensor.addIntegers(data.subarray(700 * d), n - 700, 8);
     const host = new MomentAccumulator(d, 'host', 0);
     host.addFloats(data, n);
     const a = tensor.covariance();
@@ -116,9 +116,9 @@ describe('streaming moments', () => {
     for (let i = 0; i < d; i++) expect(ma[i]!).toBeCloseTo(mb[i]!, 10);
   });
 
-  it('rejects values that do not fit the bit depth, naming them', () => {
+  it('rejects values that do not fit the bit depth, naming them', async () => {
     const acc = new MomentAccumulator(2, 'tensor', 4);
-    expect(() => acc.addIntegers(Uint8Array.from([1, 9]), 1, 3)).toThrow(/value 9 at index 1 does not fit in 3 bits/);
+    await expect(acc.addIntegers(Uint8Array.from([1, 9]), 1, 3)).rejects.toThrow(/value 9 at index 1 does not fit in 3 bits/);
   });
 });
 
