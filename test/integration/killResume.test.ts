@@ -17,23 +17,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cliProcess';
+import { rng as random } from '../helpers/random';
 
 const SEED = 13;
 const TARGET = 40;
 const KILLS = 6;
 const slowFsync = pathToFileURL(resolve('test/fixtures/slowFsync.mjs')).href;
 
-/** mulberry32: the kill moments are reproducible from SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -18,6 +18,7 @@ import { type NodeHost, createNodeHost } from '../../../src-main/host/nodeHost';
 import { type RunningServer, startServer } from '../../../src-main/host/serve';
 import { rawRequest, statusOf, upgradeHeaders } from '../../helpers/rawHttp';
 import { type TestClient, connect } from '../../helpers/wsClient';
+import { rng } from '../../helpers/random';
 
 const SEED = Number(process.env['FLOWSTUDIO_FUZZ_SEED'] ?? 20_250_601);
 const RANDOM_FRAMES = 600;
@@ -25,17 +26,6 @@ const TEXT_MUTATIONS = 400;
 const HTTP_PROBES = 240;
 const CODES = new Set<string>(ErrorCodeSchema.options);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const int = (n: number): number => Math.floor(random() * n);

@@ -4,17 +4,9 @@
  * and accurate), a naive DFT and a Gauss-Jordan inverse.
  */
 
-/** mulberry32: a small seeded uniform generator in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../../helpers/random';
+
+export { rng };
 
 /** Standard normal by Box-Muller. */
 export function gaussian(uniform: () => number): () => number {
