@@ -1,6 +1,6 @@
 /**
  * Builds the three targets without the Electron binary: main (Electron main, the engine
- * process entry and the CLI, all ESM), preload (one CommonJS file, so `sandbox: true` can stay
+ * process entry, its data-parallel gradient worker and the CLI, all ESM), preload (one CommonJS file, so `sandbox: true` can stay
  * on) and the Vue renderer. `npm run dev` (scripts/dev.ts) serves the same renderer config
  * with hot reload.
  */
@@ -31,6 +31,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/app/main.ts'),
           engine: resolve(root, 'src-main/engine/process.ts'),
+          gradientWorker: resolve(root, 'src-main/engine/gradientWorker.ts'),
           cli: resolve(root, 'src-main/cli/index.ts'),
         },
       },

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { requestedThreads } from '../engine/backends/wasm';
+import { requestedWorkers } from '../engine/backends/workers';
 import { appVersion } from '../host/paths';
 import { registerCommands } from './commands';
 
@@ -13,20 +14,27 @@ export function buildProgram(): Command {
     .version(appVersion())
     .showHelpAfterError()
     .exitOverride()
-    .option('--threads <n>', 'wasm backend threads for the engine (default 1; "all": every core); the same as FLOWSTUDIO_THREADS');
+    .option('--threads <n>', 'wasm backend threads for the engine (default 1; "all": every core); the same as FLOWSTUDIO_THREADS')
+    .option('--workers <n>', 'data-parallel training workers on a CPU backend (default "all": one per core; 1: one process); the same as FLOWSTUDIO_WORKERS');
   // Before any subcommand starts an engine (in this process or a child, which inherits the env).
   program.hook('preAction', () => {
-    const threads = program.opts<{ threads?: string }>().threads;
-    if (threads === undefined) return;
-    try {
-      requestedThreads(threads);
-    } catch {
-      throw new Error(`--threads must be a whole number ≥ 1 or "all", got "${threads}"`);
-    }
-    process.env['FLOWSTUDIO_THREADS'] = threads.trim();
+    const opts = program.opts<{ threads?: string; workers?: string }>();
+    setCount('--threads', 'FLOWSTUDIO_THREADS', opts.threads, requestedThreads);
+    setCount('--workers', 'FLOWSTUDIO_WORKERS', opts.workers, requestedWorkers);
   });
   registerCommands(program);
   return program;
+}
+
+/** A count option checked by the engine's own parser, then handed on through the environment. */
+function setCount(flag: string, env: string, value: string | undefined, parse: (value: string) => number): void {
+  if (value === undefined) return;
+  try {
+    parse(value);
+  } catch {
+    throw new Error(`${flag} must be a whole number ≥ 1 or "all", got "${value}"`);
+  }
+  process.env[env] = value.trim();
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,13 +5,15 @@
  *
  * FLOWSTUDIO_BACKEND=tensorflow|webgpu|wasm|cpu forces a backend (an error if it cannot start);
  * forcing webgpu also accepts a software adapter, which auto mode skips (slower than wasm).
- * FLOWSTUDIO_THREADS sets the wasm thread count (default 1, measured: backends/wasm.ts; `all`: every core).
+ * FLOWSTUDIO_THREADS sets the wasm thread count (default 1, measured: backends/wasm.ts; `all`: every core),
+ * FLOWSTUDIO_WORKERS the data-parallel training workers on CPU backends (default every core: backends/workers.ts).
  *
  * The backend starts once per process: concurrent first callers share one start, and a start
  * that failed may be tried again by the next caller.
  */
 import { type AdapterInfo, type BackendInfo, type BackendName } from '../../src-shared/protocol';
 import { configureWasm, requestedThreads, settleWasmThreads } from './backends/wasm';
+import { requestedWorkers } from './backends/workers';
 import { explainSyncReads, loadWebgpu } from './backends/webgpu';
 import { tf } from './tf';
 
@@ -26,6 +28,8 @@ interface Candidate {
 export interface BackendOptions {
   /** wasm threads; default FLOWSTUDIO_THREADS, else DEFAULT_WASM_THREADS (1). */
   threads?: number;
+  /** CPU backends' data-parallel training workers; default FLOWSTUDIO_WORKERS, else every core (backends/workers.ts). */
+  workers?: number;
 }
 
 /** Imports a package by a name held in a variable, so bundlers leave it to run time. */
@@ -35,6 +39,7 @@ async function importOptional(pkg: string): Promise<void> {
 
 let adapter: AdapterInfo | null = null;
 let threads = 1;
+let workers = 1;
 
 const candidates: Candidate[] = [
   { name: 'tensorflow', pkg: '@tensorflow/tfjs-node-gpu', gpu: true, load: () => importOptional('@tensorflow/tfjs-node-gpu') },
@@ -103,6 +108,7 @@ async function start(forced: BackendName | undefined): Promise<void> {
         gpu: onAdapter ? !onAdapter.software : candidate.gpu,
         ...(onAdapter ? { adapter: onAdapter } : {}),
         ...(candidate.name === 'wasm' ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: settleWasmThreads() } : {}),
+        ...(candidate.name === 'wasm' || candidate.name === 'cpu' ? { workers } : {}),
       };
       return;
     } catch (error) {
@@ -121,6 +127,7 @@ export async function initBackend(forced: BackendName | undefined = envBackend()
   if (current) return backendInfo();
   if (!starting) {
     threads = options.threads ?? requestedThreads();
+    workers = options.workers ?? requestedWorkers();
     starting = start(forced).catch((error: unknown) => {
       starting = null; // the next caller may try again
       throw error;

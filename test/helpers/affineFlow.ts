@@ -30,7 +30,8 @@ export function createAffineFlow(shape: number[]): FlowModel {
       const logdet = logdetOf(x.shape[0]!);
       const result: EncodeResult = { latents: [z], logdet };
       if (options?.trace) {
-        result.trace = { logdet: [tf.mean(logdet)], variance: [tf.moments(z).variance], activationOutputs: [], blocks: [] };
+        const moments = tf.moments(z);
+        result.trace = { logdet: [tf.mean(logdet)], variance: [moments.variance], mean: [moments.mean], activationOutputs: [], blocks: [] };
       }
       return result;
     },

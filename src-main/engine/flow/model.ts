@@ -181,7 +181,7 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
       let h = x;
       let logdet: Tensor = tf.zeros([x.shape[0]!]);
       const latents: Tensor[] = [];
-      const record: LayerTrace = { logdet: [], variance: [], activationOutputs: [], blocks: [] };
+      const record: LayerTrace = { logdet: [], variance: [], mean: [], activationOutputs: [], blocks: [] };
       // Depth 0: the level's blocks; depth 1: a block's layers (see CompositeTransform).
       const observe: ForwardObserver = ({ transform, input, output, depth }) => {
         if (depth === 0) {
@@ -191,7 +191,9 @@ class MultiScaleFlowImpl implements MultiScaleFlow {
           return;
         }
         record.logdet.push(tf.mean(output.logdet));
-        record.variance.push(tf.moments(output.y).variance);
+        const moments = tf.moments(output.y);
+        record.variance.push(moments.variance);
+        record.mean.push(moments.mean);
         if (this.acts.includes(transform as ActivationLayer)) record.activationOutputs.push(output.y);
       };
       this.levels.forEach((level, l) => {

@@ -53,6 +53,8 @@ export interface LayerTrace {
   logdet: Tensor[];
   /** Variance of each layer's output over batch and dimensions; scalars. */
   variance: Tensor[];
+  /** Mean of each layer's output over batch and dimensions; scalars (with `variance`, the moments that shards combine exactly). */
+  mean: Tensor[];
   /** Each f_act layer's output; same order as act layers. */
   activationOutputs: Tensor[];
   /** Each block's input and output (f_l's domain and image), in block order. */

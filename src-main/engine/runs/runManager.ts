@@ -18,6 +18,7 @@ import { assertRunFits } from '../train/memoryCheck';
 import { RunFolder, defaultRunsRoot, listRunFolders, newRunDir, writeFileAtomic } from '../train/runFolder';
 import { deriveSeed } from '../train/seeds';
 import { Trainer, type TrainerCallbacks, type TrainSummary } from '../train/trainer';
+import { startDataParallel } from './dataParallelRun';
 import { decimateMetrics } from './decimate';
 import { releaseAtRequestEnd } from './leases';
 
@@ -74,7 +75,8 @@ export class RunManager {
     const dataset = await this.openDataset(config.data);
     checkDataMatchesModel(dataset, config);
     await assertRunFits(config, (message) => options.callbacks.onLog?.('warn', message), { gpu: backendInfo().gpu });
-    const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
+    const modelSeed = deriveSeed(config.train.seed, 'init');
+    const model = createFlowModel(config.model, { seed: modelSeed });
     if (options.resume) {
       // A resumed run keeps its config; only its length may change (to extend a finished run).
       const steps = options.overrides.train?.steps;
@@ -87,6 +89,7 @@ export class RunManager {
     }
     writeFileAtomic(join(folder.dir, 'layers.json'), `${JSON.stringify(model.layers)}\n`);
     const runId = `run-${this.nextId++}-${folder.name}`;
+    const parallel = startDataParallel(config, modelSeed, options.callbacks.onLog);
     const trainer = new Trainer({
       runId,
       config,
@@ -95,12 +98,16 @@ export class RunManager {
       model,
       backend: backendInfo().active,
       callbacks: options.callbacks,
+      gradients: parallel?.compute,
     });
     if (options.resume && !(await trainer.restore())) {
       options.callbacks.onLog?.('warn', `${folder.dir} has no checkpoint yet; starting it from step 0`);
     }
     this.invalidateCache(folder.dir);
-    const done = trainer.run().catch(() => null);
+    const done = trainer
+      .run()
+      .catch(() => null)
+      .finally(() => parallel?.close());
     const entry = { trainer, done };
     this.trainers.set(runId, entry);
     return entry;
@@ -166,7 +173,8 @@ export class RunManager {
     const config = folder.readConfig();
     const checkpoint = await loadLatestCheckpoint(folder.checkpointsDir);
     if (!checkpoint) throw new Error(`${dir} has no checkpoint yet: train it first`);
-    const model = createFlowModel(config.model, { seed: deriveSeed(config.train.seed, 'init') });
+    const modelSeed = deriveSeed(config.train.seed, 'init');
+    const model = createFlowModel(config.model, { seed: modelSeed });
     try {
       assignVariables(model.variables, model.parameterNames, checkpoint.tensors, checkpoint.dir);
     } catch (error) {

@@ -34,6 +34,9 @@ export function lossAndGradients(model: FlowModel, config: ModelConfig, x: Tenso
   return recomputeGradients(model, config, x, { diagnostics: options.diagnostics, measureDrift: options.measureDrift === true });
 }
 
+/** How a training step gets its loss and gradients: `lossAndGradientsYielding`, or a data-parallel group (train/parallel). */
+export type GradientSource = (model: FlowModel, config: ModelConfig, x: Tensor, options: GradientOptions, between: () => Promise<void>) => Promise<LossAndGradients>;
+
 /**
  * `lossAndGradients` for the training loop: the same numbers, but in recompute mode the event
  * loop gets a turn between blocks (`between`), so requests are answered during a long step on
@@ -47,13 +50,13 @@ export async function lossAndGradientsYielding(model: FlowModel, config: ModelCo
 /** Every tensor of a result released. */
 export function disposeGradients(result: LossAndGradients): void {
   tf.dispose(Object.values(result.grads));
-  tf.dispose([result.objective, result.nll, result.transport, result.layerLogdet, result.layerVariance, result.drift].filter((t): t is Tensor => t !== undefined));
+  tf.dispose([result.objective, result.nll, result.transport, result.layerLogdet, result.layerVariance, result.layerMean, result.drift].filter((t): t is Tensor => t !== undefined));
 }
 
 /** Plain autodiff: `tf.variableGrads` over the whole forward pass (and the trace when needed). */
 function storeGradients(model: FlowModel, config: ModelConfig, x: Tensor, diagnostics: boolean): LossAndGradients {
   // Kept past variableGrads' own tidy: the caller reads them with the objective.
-  const parts: { nll?: Tensor; transport?: Tensor; layerLogdet?: Tensor; layerVariance?: Tensor } = {};
+  const parts: { nll?: Tensor; transport?: Tensor; layerLogdet?: Tensor; layerVariance?: Tensor; layerMean?: Tensor } = {};
   try {
     const { value, grads } = tf.variableGrads(() => {
       const { nll, objective, transport, trace } = trainingObjective(model, config, x, diagnostics);
@@ -62,14 +65,16 @@ function storeGradients(model: FlowModel, config: ModelConfig, x: Tensor, diagno
       if (trace && diagnostics) {
         parts.layerLogdet = tf.keep(tf.stack(trace.logdet));
         parts.layerVariance = tf.keep(tf.stack(trace.variance));
+        parts.layerMean = tf.keep(tf.stack(trace.mean));
       }
       return objective as tf.Scalar;
     }, model.variables as tf.Variable[]);
     const result: LossAndGradients = { objective: value, nll: parts.nll as tf.Scalar, grads };
     if (parts.transport) result.transport = parts.transport as tf.Scalar;
-    if (parts.layerLogdet && parts.layerVariance) {
+    if (parts.layerLogdet && parts.layerVariance && parts.layerMean) {
       result.layerLogdet = parts.layerLogdet;
       result.layerVariance = parts.layerVariance;
+      result.layerMean = parts.layerMean;
     }
     return result;
   } catch (error) {

@@ -69,9 +69,10 @@ export type RecomputeResult = {
   transport?: tf.Scalar;
   /** Gradient of `objective` per variable, keyed by variable name (as `tf.variableGrads` keys them). */
   grads: Record<string, Tensor>;
-  /** Per-layer mean log-det and output variance (`model.layers` order), on diagnostics steps. */
+  /** Per-layer mean log-det, output variance and output mean (`model.layers` order), on diagnostics steps. */
   layerLogdet?: Tensor;
   layerVariance?: Tensor;
+  layerMean?: Tensor;
   /** [blocks, 2]: per block (forward order) max |x_recomputed − x_stored| and max |x_stored|. */
   drift?: Tensor;
 };
@@ -79,6 +80,7 @@ export type RecomputeResult = {
 interface BlockStats {
   layerLogdet: Tensor[];
   layerVariance: Tensor[];
+  layerMean: Tensor[];
 }
 
 /** An observer recording a block's per-layer diagnostics (its layers are depth 0 of the block). */
@@ -86,7 +88,9 @@ function diagnosticsObserver(stats: BlockStats): ForwardObserver {
   return ({ output, depth }) => {
     if (depth !== 0) return;
     stats.layerLogdet.push(tf.mean(output.logdet));
-    stats.layerVariance.push(tf.moments(output.y).variance);
+    const moments = tf.moments(output.y);
+    stats.layerVariance.push(moments.variance);
+    stats.layerMean.push(moments.mean);
   };
 }
 
@@ -185,7 +189,7 @@ export async function recomputeGradientsYielding(
 }
 
 function resultTensors(r: RecomputeResult): Tensor[] {
-  return [r.objective, r.nll, ...Object.values(r.grads), r.transport, r.layerLogdet, r.layerVariance, r.drift].filter((t): t is Tensor => t !== undefined);
+  return [r.objective, r.nll, ...Object.values(r.grads), r.transport, r.layerLogdet, r.layerVariance, r.layerMean, r.drift].filter((t): t is Tensor => t !== undefined);
 }
 
 function checkInput(config: ModelConfig, x: Tensor): void {
@@ -215,6 +219,7 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
     const transport: Tensor[] = [];
     const layerLogdet: Tensor[] = [];
     const layerVariance: Tensor[] = [];
+    const layerMean: Tensor[] = [];
     let logdet: Tensor = tf.zeros([x.shape[0]!]);
     let h = x;
     for (let l = 0; l < model.levels.length; l++) {
@@ -223,7 +228,7 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
       for (const block of level.parts) {
         if (measureDrift) stored[l]!.push(h);
         const r = tf.tidy(() => {
-          const stats: BlockStats = { layerLogdet: [], layerVariance: [] };
+          const stats: BlockStats = { layerLogdet: [], layerVariance: [], layerMean: [] };
           const out = block.forward(h, diagnostics ? diagnosticsObserver(stats) : undefined);
           const moved = cost > 0 ? [tf.sum(blockDisplacement(h, out.y))] : [];
           return { y: out.y, total: tf.add(logdet, out.logdet), transport: moved, ...stats };
@@ -235,7 +240,8 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
         transport.push(...r.transport);
         layerLogdet.push(...r.layerLogdet);
         layerVariance.push(...r.layerVariance);
-        yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, logdet, h);
+        layerMean.push(...r.layerMean);
+        yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, layerMean, logdet, h);
       }
       const keep = model.plan.levels[l]!.keepChannels;
       if (keep > 0) {
@@ -260,7 +266,7 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
       transportCost = tf.mul(sumAll(transport), transportScale) as tf.Scalar;
       objective = tf.add(nll, tf.mul(transportCost, cost));
     }
-    yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, seed.grads, nll, objective, transportCost);
+    yield holding(latents, stored.flat(), transport, layerLogdet, layerVariance, layerMean, seed.grads, nll, objective, transportCost);
 
     // ---- Backward, block by block from the last: recompute each input, then one block's VJP.
     const grads: Record<string, Tensor> = {};
@@ -299,7 +305,7 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
         tf.dispose([y, gy]);
         y = xb;
         gy = vjp.gx ?? tf.scalar(0);
-        yield holding(latents, stored.flat(), layerLogdet, layerVariance, gLatents, gLogdet, nll, objective, transportCost, Object.values(grads), drift, y, gy);
+        yield holding(latents, stored.flat(), layerLogdet, layerVariance, layerMean, gLatents, gLogdet, nll, objective, transportCost, Object.values(grads), drift, y, gy);
       }
     }
     tf.dispose([y, gy]);
@@ -308,6 +314,7 @@ function* recomputeWalk(model: RecomputableFlow, config: ModelConfig, x: Tensor,
     if (diagnostics) {
       result.layerLogdet = tf.stack(layerLogdet);
       result.layerVariance = tf.stack(layerVariance);
+      result.layerMean = tf.stack(layerMean);
     }
     if (options.measureDrift) result.drift = tf.stack(drift);
     return result;

@@ -17,7 +17,7 @@ import { sumAll } from '../ops/sum';
 import type { FlowModel } from '../flow/types';
 import { type Tensor, tf } from '../tf';
 import type { Adamax, PendingUpdate } from './adamax';
-import { lossAndGradientsYielding } from './gradients';
+import { type GradientSource, lossAndGradientsYielding } from './gradients';
 
 /** One turn of the event loop (I/O and queued requests run). */
 function yieldToEvents(): Promise<void> {
@@ -51,6 +51,8 @@ export interface StepInput {
   withDiagnostics: boolean;
   /** How the gradients are computed (train/gradients.ts); default by model kind (`defaultMemoryMode`). */
   memory?: MemoryMode;
+  /** Who computes the loss and gradients: this process (default) or data-parallel workers (train/parallel). */
+  gradients?: GradientSource;
 }
 
 /** True (bool scalar) when v is neither NaN nor ±∞: v − v is 0 exactly then, NaN otherwise. */
@@ -58,7 +60,7 @@ export function isFiniteScalar(v: Tensor): Tensor {
   return tf.tidy(() => tf.equal(tf.sub(v, v), 0));
 }
 
-export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics, memory }: StepInput): Promise<StepStats> {
+export async function optimisationStep({ model, config, optimizer, x, lr, withDiagnostics, memory, gradients = lossAndGradientsYielding }: StepInput): Promise<StepStats> {
   const held: Tensor[] = [];
   let diagnostics: Tensor | null = null;
   let slopes: Tensor | null = null;
@@ -68,14 +70,14 @@ export async function optimisationStep({ model, config, optimizer, x, lr, withDi
   let update: PendingUpdate;
   try {
     // Between blocks the event loop gets a turn: the engine answers requests during the step.
-    const computed = await lossAndGradientsYielding(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics }, yieldToEvents);
+    const computed = await gradients(model, config, x, { memory: memory ?? defaultMemoryMode(config), diagnostics: withDiagnostics }, yieldToEvents);
     const { objective: value, grads } = computed;
     held.push(value, computed.nll, ...Object.values(grads));
     if (computed.transport) held.push(computed.transport);
     withTransport = computed.transport !== undefined;
     if (computed.layerLogdet && computed.layerVariance) {
       // To travel in the step's one read.
-      held.push(computed.layerLogdet, computed.layerVariance);
+      held.push(computed.layerLogdet, computed.layerVariance, ...(computed.layerMean ? [computed.layerMean] : []));
       layerCount = computed.layerLogdet.shape[0]!;
       diagnostics = tf.concat([computed.layerLogdet, computed.layerVariance]);
       held.push(diagnostics);

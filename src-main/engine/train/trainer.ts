@@ -10,7 +10,7 @@
 import { type RunConfig, guardOf, memoryModeOf } from '../../../src-shared/config';
 import { lossUnit } from '../../../src-shared/lossUnit';
 import type { LayerDescriptor, MetricsRecord, RunState, RunSummary } from '../../../src-shared/protocol';
-import type { Batch, Dataset, ProgressUpdate, StreamPosition } from '../../data/types';
+import type { Batch, Dataset, StreamPosition } from '../../data/types';
 import type { FlowModel } from '../flow/types';
 import { Adamax } from './adamax';
 import { NonFiniteCheckpointError } from './checkpoint';
@@ -22,34 +22,11 @@ import { batchToInput } from './objective';
 import type { RunFolder, RunStatus } from './runFolder';
 import { learningRateAt } from './schedule';
 import { deriveSeed } from './seeds';
+import type { GradientSource } from './gradients';
 import { type StepStats, optimisationStep } from './step';
 
-export interface TrainerCallbacks {
-  onMetrics?(record: MetricsRecord): void;
-  onState?(summary: RunSummary, message?: string): void;
-  onLog?(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
-  onProgress?(update: ProgressUpdate): void;
-}
-
-export interface TrainerInit {
-  runId: string;
-  config: RunConfig;
-  folder: RunFolder;
-  dataset: Dataset;
-  model: FlowModel;
-  backend: string;
-  callbacks?: TrainerCallbacks;
-}
-
-export interface TrainSummary {
-  steps: number;
-  /** Training images (or points) per second, steps only (evaluation excluded). */
-  imagesPerSecond: number;
-  initialTest: number | null;
-  finalTest: number | null;
-  finalTrain: number | null;
-  state: RunState;
-}
+import type { TrainerCallbacks, TrainerInit, TrainSummary } from './trainerTypes';
+export type { TrainerCallbacks, TrainerInit, TrainSummary };
 
 export class Trainer {
   readonly runId: string;
@@ -77,6 +54,7 @@ export class Trainer {
   private lastTrain: number | null = null;
   private initialTest: number | null = null;
   private readonly blowup: BlowupWatch;
+  private readonly gradients?: GradientSource;
 
   constructor(init: TrainerInit) {
     this.runId = init.runId;
@@ -86,6 +64,7 @@ export class Trainer {
     this.model = init.model;
     this.backend = init.backend;
     this.callbacks = init.callbacks ?? {};
+    this.gradients = init.gradients;
     this.optimizer = new Adamax(init.config.train.adamax);
     this.blowup = new BlowupWatch(init.model, init.config);
     this.checkpoints = new Checkpointing(init.folder, init.model, this.optimizer, init.backend, init.config.train);
@@ -357,7 +336,7 @@ export class Trainer {
   private async trainStep(batch: Batch, lr: number, withDiagnostics: boolean): Promise<StepStats> {
     const x = batchToInput(batch, this.config.model, deriveSeed(this.config.train.seed, 'dequantize', this.step));
     try {
-      return await optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics, memory: memoryModeOf(this.config) });
+      return await optimisationStep({ model: this.model, config: this.config.model, optimizer: this.optimizer, x, lr, withDiagnostics, memory: memoryModeOf(this.config), gradients: this.gradients });
     } finally {
       x.dispose();
     }

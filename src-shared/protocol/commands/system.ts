@@ -35,6 +35,8 @@ export const BackendInfoSchema = z
     /** wasm only: SIMD, and the threads XNNPACK runs (FLOWSTUDIO_THREADS, default 1). */
     simd: z.boolean().optional(),
     threads: z.number().int().optional(),
+    /** CPU backends: the data-parallel workers a training step runs on (FLOWSTUDIO_WORKERS, default every core). */
+    workers: z.number().int().min(1).optional(),
     numTensors: z.number().int(),
     numBytes: z.number().int(),
   })
@@ -42,18 +44,19 @@ export const BackendInfoSchema = z
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 
 /** One line for people: the device behind the backend (the CLI's first line, the UI header). */
-export function describeDevice(info: Pick<BackendInfo, 'gpu' | 'adapter' | 'threads' | 'simd'>): string {
+export function describeDevice(info: Pick<BackendInfo, 'gpu' | 'adapter' | 'threads' | 'simd' | 'workers'>): string {
   const a = info.adapter;
   if (a) {
     const name = [a.vendor, a.architecture].filter((s) => s !== '').join(' ');
     return `${a.software ? 'software GPU' : 'GPU'}: ${a.description || a.device || 'unnamed adapter'}${name ? ` (${name})` : ''}`;
   }
-  if (info.threads !== undefined) return `CPU, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.simd ? ', SIMD' : ''}`;
-  return info.gpu ? 'GPU' : 'CPU';
+  const workers = info.workers !== undefined && info.workers > 1 ? `, training on ${info.workers} data-parallel workers` : '';
+  if (info.threads !== undefined) return `CPU, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.simd ? ', SIMD' : ''}${workers}`;
+  return info.gpu ? 'GPU' : `CPU${workers}`;
 }
 
 /** One line naming the backend, its device and why it was chosen (the CLI's first line). */
-export function backendSummary(info: Pick<BackendInfo, 'active' | 'package' | 'reason' | 'gpu' | 'adapter' | 'threads' | 'simd'>): string {
+export function backendSummary(info: Pick<BackendInfo, 'active' | 'package' | 'reason' | 'gpu' | 'adapter' | 'threads' | 'simd' | 'workers'>): string {
   return `${info.active} on ${describeDevice(info)} (${info.package}; ${info.reason})`;
 }
 
