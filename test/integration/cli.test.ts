@@ -200,3 +200,24 @@ describe('flowstudio --threads', () => {
     expect(bad.stderr).toContain('--threads must be a whole number ≥ 1 or "all", got "zero"');
   });
 });
+
+describe('flowstudio --workers', () => {
+  it('trains data-parallel on the built app (worker threads from out/main/gradientWorker.js) to the same losses as one process, and refuses a bad count by name', () => {
+    const run = (workers: string, out: string): Ran =>
+      flowstudio(['--workers', workers, 'train', '--preset', 'fashion-mnist-small', '--data', 'fashion-mnist:/usr/share/datasets/fashion-mnist', '--steps', '6', '--batch', '16', '--eval-n', '64', '--out', join(work, out), '--json'], { FLOWSTUDIO_BACKEND: 'wasm' });
+    const two = run('2', 'workers-2');
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stderr + two.stdout).toMatch(/backend: wasm on CPU, 1 thread, SIMD, training on 2 data-parallel workers/);
+    expect(two.stderr + two.stdout).toContain('training data-parallel on 2 workers (wasm, 1 thread each), batch 16 split into 2 shards');
+    const one = run('1', 'workers-1');
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stderr + one.stdout).not.toContain('data-parallel');
+    // Same initial weights, batches and noise: the runs differ only by float rounding.
+    for (const key of ['initialTestBpd', 'trainBpd', 'testBpd']) {
+      expect(Math.abs((two.json[key] as number) - (one.json[key] as number)), key).toBeLessThan(1e-4);
+    }
+    const bad = flowstudio(['--workers', 'zero', 'train', '--preset', 'toy2d']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('--workers must be a whole number ≥ 1 or "all", got "zero"');
+  });
+});
