@@ -88,6 +88,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
   const config = resolveRunConfig('fashion-mnist-small', { data: `fashion-mnist:${FASHION_MNIST}` });
   const dir = mkdtempSync(join(tmpdir(), 'flowstudio-reference-'));
   let torchVersion = '';
+  let engineWorkers = 1;
   let torchThreads = 0;
   try {
     const throughput: Record<string, object> = {};
@@ -96,7 +97,9 @@ export async function compareWithReference(args: string[]): Promise<object> {
       const torch: number[] = [];
       for (let round = 0; round < o.rounds; round++) {
         await writeInitialWeights(dir, config, round);
-        engine.push(imagesPerSecond(batch, (await trainEngine(config, { seed: round, batch, steps: o.speedSteps, evalN: 0 })).stepSeconds));
+        const run = await trainEngine(config, { seed: round, batch, steps: o.speedSteps, evalN: 0 });
+        engineWorkers = run.workers;
+        engine.push(imagesPerSecond(batch, run.stepSeconds));
         const t = runTorch(dir, { batch, steps: o.speedSteps, evalN: 0, seed: round, threads: o.torchThreads });
         torchVersion = t.torch;
         torchThreads = t.threads;
@@ -124,7 +127,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
       date: new Date(started).toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverageStart: loadStart.map(round3), loadAverageEnd: loadavg().map(round3) },
       preset: 'fashion-mnist-small',
-      engine: { backend: info.active, ...(info.threads !== undefined ? { threads: info.threads } : {}), memory: memoryModeOf(config) },
+      engine: { backend: info.active, ...(info.threads !== undefined ? { threads: info.threads } : {}), workers: engineWorkers, memory: memoryModeOf(config) },
       torch: { version: torchVersion, threads: torchThreads, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', python: PYTHON, dtype: 'float32', memory: 'store (autograd)' },
       throughput,
       bpd: o.runs > 0

@@ -14,9 +14,12 @@ import { batchToInput } from '../../src-main/engine/train/objective';
 import { learningRateAt } from '../../src-main/engine/train/schedule';
 import { deriveSeed } from '../../src-main/engine/train/seeds';
 import { optimisationStep } from '../../src-main/engine/train/step';
+import { startDataParallel } from '../../src-main/engine/runs/dataParallelRun';
 import { type NamedArray, writeTensorFolder } from './tensors';
 
 export interface EngineRun {
+  /** Processes each step ran on (data-parallel workers, as the CLI and the app train; 1: one process). */
+  workers: number;
   stepSeconds: number[];
   lastLoss: number;
   testBpd?: number;
@@ -43,6 +46,9 @@ export async function trainEngine(config: RunConfig, options: { seed: number; ba
   const model = createFlowModel(config.model, { seed });
   const optimizer = new Adamax(train.adamax);
   const dataset = await openDataset(config.data);
+  // The product's default: data-parallel workers on a CPU backend (FLOWSTUDIO_WORKERS sets them).
+  const parallel = startDataParallel({ ...config, train: { ...train, batchSize: batch } }, seed);
+  await parallel?.whenReady();
   const stepSeconds: number[] = [];
   let lastLoss = Number.NaN;
   try {
@@ -61,6 +67,7 @@ export async function trainEngine(config: RunConfig, options: { seed: number; ba
           lr: learningRateAt(step, train.learningRate),
           withDiagnostics: (step + 1) % train.diagnosticsEvery === 0,
           memory: memoryModeOf(config),
+          gradients: parallel?.compute,
         });
         lastLoss = stats.loss;
       } finally {
@@ -68,13 +75,14 @@ export async function trainEngine(config: RunConfig, options: { seed: number; ba
       }
       stepSeconds.push((performance.now() - started) / 1000);
     }
-    const result: EngineRun = { stepSeconds, lastLoss };
+    const result: EngineRun = { workers: parallel?.size ?? 1, stepSeconds, lastLoss };
     if (evalN > 0) {
       const evaluated = await evaluate({ model, config: config.model, dataset, split: 'test', limit: evalN, batchSize: 100, seed: deriveSeed(seed, 'eval') });
       result.testBpd = evaluated.mean;
     }
     return result;
   } finally {
+    await parallel?.close();
     optimizer.dispose();
     model.dispose();
     await dataset.close();
