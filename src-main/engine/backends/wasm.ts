@@ -20,12 +20,14 @@ const require = createRequire(import.meta.url);
 export const MAX_WASM_THREADS = 8;
 
 /**
- * The thread count when none is asked for: 1. Measured on the 2-core machine this project is
- * built on (shared, load average 8–10; bench/RESULTS.md): 2 threads made a fashion-mnist-small
- * step 2.5× slower at batch 16, no faster at batch 64 for 1.6× the CPU, and a sampler preview
- * 10× slower (527 ms against 49 ms): XNNPACK's pool waits at every kernel for threads the other
- * processes hold, and the step is mostly small kernels whose dispatch is single-threaded anyway
- * (bench/profileStep.ts). `FLOWSTUDIO_THREADS=N` (CLI: `--threads N`) opts into N threads.
+ * The thread count when none is asked for: 1, because the cores go to data-parallel training
+ * workers (backends/workers.ts), one thread each. Measured on 2 cores (bench/RESULTS.md): idle,
+ * 2 threads in one process gain nothing at batch 16 and 20 % at batch 64 for fashion-mnist-small,
+ * where 2 workers gain 18 % and 76 %; loaded (load 8–10), 2 threads made a step 2.5× slower at
+ * batch 16 and a sampler preview 10× slower (527 ms against 49 ms): XNNPACK's pool waits at every
+ * kernel for threads other processes hold, and the step is mostly small kernels whose dispatch
+ * is single-threaded anyway (bench/profileStep.ts). `FLOWSTUDIO_THREADS=N` (CLI: `--threads N`)
+ * opts into N threads.
  */
 export const DEFAULT_WASM_THREADS = 1;
 

@@ -28,8 +28,8 @@ import {
 } from './electronBuilder';
 
 const PLATFORMS: Platform[] = ['linux', 'mac', 'win'];
-/** What the app runs: Electron main, the engine process, the CLI, the preload, the renderer. */
-const BUNDLES = ['out/main/index.js', 'out/main/engine.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+/** What the app runs: Electron main, the engine process, its gradient worker thread, the CLI, the preload, the renderer. */
+const BUNDLES = ['out/main/index.js', 'out/main/engine.js', 'out/main/gradientWorker.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 /** Files a native loader, dlopen or a worker thread opens by path. */
 const NATIVE = /\.(node|wasm|dll|dylib|so(\.\d+)*)$/;
 const WASM_FILES = ['dist/tfjs-backend-wasm.wasm', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm-threaded-simd.wasm'];
