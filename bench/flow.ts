@@ -4,9 +4,10 @@
  * bench/run.ts once per backend in a fresh process (`tsx bench/flow.ts <backend>`), which
  * prints one JSON line. The wasm thread count is FLOWSTUDIO_THREADS (default 1).
  * `--case preset:batch:steps` (repeatable) replaces the backend's default cases; `--no-sample`
- * skips sampling (bench/device.sh uses both).
+ * skips sampling (bench/device.sh uses both). Training runs as the CLI trains: on a CPU backend,
+ * data-parallel workers (FLOWSTUDIO_WORKERS, default every core) and the preset's memory mode.
  */
-import { type ModelConfig, PRESETS, type PresetName } from '../src-shared/config';
+import { type ModelConfig, PRESETS, type PresetName, memoryModeOf, resolveRunConfig } from '../src-shared/config';
 import { lossUnit } from '../src-shared/lossUnit';
 import type { BackendName } from '../src-shared/protocol';
 import { backendInfo, initBackend } from '../src-main/engine/backend';
@@ -16,6 +17,7 @@ import { sampleImages } from '../src-main/engine/runs/inference';
 import { tf } from '../src-main/engine/tf';
 import { Adamax } from '../src-main/engine/train/adamax';
 import { optimisationStep } from '../src-main/engine/train/step';
+import { startDataParallel } from '../src-main/engine/runs/dataParallelRun';
 
 interface Case {
   preset: PresetName;
@@ -64,6 +66,10 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }, sample
   const config = PRESETS[c.preset].model;
   const model = createFlowModel(config, { seed: 1 });
   const optimizer = new Adamax(PRESETS[c.preset].train.adamax);
+  // Trained as the CLI and the app train: data-parallel workers on a CPU backend (FLOWSTUDIO_WORKERS).
+  const run = resolveRunConfig(c.preset, { train: { batchSize: c.batch } });
+  const parallel = startDataParallel(run, 1);
+  await parallel?.whenReady();
   const track = (): void => {
     peak.rss = Math.max(peak.rss, process.memoryUsage().rss);
     peak.tfBytes = Math.max(peak.tfBytes, tf.memory().numBytes);
@@ -72,7 +78,7 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }, sample
   for (let i = 0; i <= c.steps; i++) {
     const x = randomInput(config, c.batch, i);
     const started = performance.now();
-    await optimisationStep({ model, config, optimizer, x, lr: 1e-4, withDiagnostics: false });
+    await optimisationStep({ model, config, optimizer, x, lr: 1e-4, withDiagnostics: false, memory: memoryModeOf(run), gradients: parallel?.compute });
     if (i > 0) stepSeconds.push((performance.now() - started) / 1000); // step 0 warms up kernels
     x.dispose();
     track();
@@ -96,12 +102,15 @@ async function benchCase(c: Case, peak: { rss: number; tfBytes: number }, sample
     points.dispose();
     sampling = c.samples / ((performance.now() - started) / 1000);
   }
+  const workers = parallel?.size ?? 1;
+  await parallel?.close();
   optimizer.dispose();
   model.dispose();
   const seconds = median(stepSeconds);
   return {
     preset: c.preset,
     batch: c.batch,
+    workers,
     steps: stepSeconds.length,
     stepSeconds: Number(seconds.toFixed(3)),
     trainImagesPerSecond: Number((c.batch / seconds).toFixed(2)),

@@ -94,7 +94,7 @@ function expectSameLossAndDiagnostics(a: LossAndGradients, b: LossAndGradients, 
     expect(Number.isFinite(va)).toBe(true);
     expect(Math.abs(b[key]!.dataSync()[0]! - va), key).toBeLessThanOrEqual(tolerance * Math.max(Math.abs(va), 1e-3));
   }
-  for (const key of ['layerLogdet', 'layerVariance'] as const) {
+  for (const key of ['layerLogdet', 'layerVariance', 'layerMean'] as const) {
     const da = a[key]!.dataSync();
     const db = b[key]!.dataSync();
     expect(db.length).toBe(da.length);
@@ -173,8 +173,9 @@ describe('recomputed inputs: gradients equal plain autodiff to 1e-4 relative per
       const before = tf.memory().numTensors;
       const recompute = lossAndGradients(model, config, x, { memory: 'recompute', diagnostics: true, measureDrift: true });
       // Exactly the result's tensors survive: the objective (the NLL itself without a transport
-      // cost; else NLL, T and their sum), one gradient per variable, two diagnostics, the drift.
-      expect(tf.memory().numTensors - before).toBe((config.ablation.transportCost > 0 ? 3 : 1) + model.variables.length + 3);
+      // cost; else NLL, T and their sum), one gradient per variable, three diagnostics (per-layer
+      // log-det, output variance and mean), the drift.
+      expect(tf.memory().numTensors - before).toBe((config.ablation.transportCost > 0 ? 3 : 1) + model.variables.length + 4);
       const { worst, name: worstName } = worstRelativeDifference(store, recompute);
       expect(worst, `worst variable ${worstName}`).toBeLessThanOrEqual(1e-4);
       expectSameLossAndDiagnostics(store, recompute, 1e-6);
