@@ -247,7 +247,7 @@ describe('multi-scale flow: log p, sampling, trace, memory', () => {
       const lp = m.logProb(x);
       const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(m.logProb(x))) as tf.Scalar, [...m.variables]);
       const block = m.blocks[1]!.apply(blockInput);
-      tf.dispose([enc.latents, enc.logdet, enc.trace!.logdet, enc.trace!.variance, enc.trace!.activationOutputs, enc.trace!.blocks.flatMap((b) => [b.input, b.output]), back, lp, value, Object.values(grads), block]);
+      tf.dispose([enc.latents, enc.logdet, enc.trace!.logdet, enc.trace!.variance, enc.trace!.mean, enc.trace!.activationOutputs, enc.trace!.blocks.flatMap((b) => [b.input, b.output]), back, lp, value, Object.values(grads), block]);
     };
     round();
     const before = tf.memory().numTensors;
