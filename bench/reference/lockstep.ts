@@ -1,8 +1,8 @@
 /**
  * Lockstep training against the PyTorch reference (a benchmark-side check, not a test): the
  * engine trains fashion-mnist-small for `steps` steps from its initialisation (the bench's loop,
- * engineTrain.ts, without diagnostics; the preset's memory mode), recording every batch it saw after dequantisation;
- * lockstep.py trains the same initial weights on the same batches in float64 with the same
+ * engineTrain.ts, without diagnostics; the preset's memory mode), recording every batch it saw
+ * after dequantisation; lockstep.py trains the same initial weights on the same batches in float64 with the same
  * Adamax and lr schedule. Prints one JSON line: the loss of each step on both sides, the largest
  * difference, and the relative difference of the final weights.
  * `tsx bench/reference/lockstep.ts [steps] [seed] [batch] [warmupSteps]`.
