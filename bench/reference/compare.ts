@@ -5,20 +5,25 @@
  *    the two are interleaved (engine, torch, engine, torch, ... `--rounds` times) so both see
  *    the same machine load, and every round is reported beside the median;
  *  - test bpd (first `--eval-n` test images) after the same `--bpd-steps` steps at batch 16
- *    for both, from the same initial weights (the engine's, exported), for `--runs` seeds.
+ *    for both, from the same initial weights (the engine's, exported), for `--runs` seeds
+ *    (bpdCompare.ts). `--bpd-streams same` (the default): torch trains and evaluates on the
+ *    engine's recorded dequantised inputs, so what is left is implementation and float32
+ *    rounding; `independent`: each side draws its own data order and noise.
  * Load average is recorded at the start and the end (the machine is shared). Not a test.
  *
  * Options: --rounds N (2; 0 skips the throughput rounds) --speed-steps N (6: the first of them warms up and is not timed)
- * --bpd-steps N (200) --runs N (2) --eval-n N (1000) --torch-threads N (every core).
+ * --bpd-steps N (200) --runs N (2) --eval-n N (1000) --bpd-streams same|independent (same)
+ * --torch-threads N (every core).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryModeOf, resolveRunConfig } from '../../src-shared/config';
 import { backendInfo, initBackend } from '../../src-main/engine/backend';
+import { type StreamMode, compareBpd } from './bpdCompare';
 import { trainEngine, writeInitialWeights } from './engineTrain';
 import { FASHION_MNIST, PYTHON, referenceUnavailable } from './parity';
+import { runTorch } from './torchRun';
 
 interface Options {
   rounds: number;
@@ -27,14 +32,7 @@ interface Options {
   runs: number;
   evalN: number;
   torchThreads: number;
-}
-
-interface TorchRun {
-  torch: string;
-  threads: number;
-  stepSeconds: number[];
-  lastLoss: number;
-  testBpd?: number;
+  streams: StreamMode;
 }
 
 function option(args: string[], name: string, fallback: number): number {
@@ -45,14 +43,12 @@ function option(args: string[], name: string, fallback: number): number {
   return value;
 }
 
-function runTorch(dir: string, args: { batch: number; steps: number; evalN: number; seed: number; threads: number }): TorchRun {
-  const argv = [join(import.meta.dirname, 'train.py'), dir, '--batch', String(args.batch), '--steps', String(args.steps), '--eval-n', String(args.evalN), '--seed', String(args.seed), '--threads', String(args.threads)];
-  // OpenMP's default is to spin at its barriers: on a machine shared with other work that made
-  // 2 threads 5x slower than 1 (measured under load 14); passive waiting gives torch its best.
-  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
-  const result = spawnSync(PYTHON, argv, { encoding: 'utf8', env, timeout: 60 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`train.py failed (${result.status}): ${result.stderr.trim().slice(-1500)}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!) as TorchRun;
+function streamMode(args: string[]): StreamMode {
+  const at = args.indexOf('--bpd-streams');
+  if (at < 0) return 'same';
+  const value = args[at + 1];
+  if (value !== 'same' && value !== 'independent') throw new Error(`--bpd-streams is same or independent, got "${value ?? ''}"`);
+  return value;
 }
 
 /** Images per second over the timed steps (the first step warms up kernels and is left out). */
@@ -80,6 +76,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
     runs: option(args, '--runs', 2),
     evalN: option(args, '--eval-n', 1000),
     torchThreads: option(args, '--torch-threads', availableParallelism()),
+    streams: streamMode(args),
   };
   const started = Date.now();
   const loadStart = loadavg();
@@ -110,18 +107,12 @@ export async function compareWithReference(args: string[]): Promise<object> {
       const t = median(torch);
       throughput[`batch${batch}`] = { engineImagesPerSecond: e, torchImagesPerSecond: t, ratio: round3(e / t), rounds: { engine, torch } };
     }
-    const runs: object[] = [];
-    const engineBpd: number[] = [];
-    const torchBpd: number[] = [];
-    for (let seed = 0; seed < o.runs; seed++) {
-      await writeInitialWeights(dir, config, 100 + seed);
-      const e = await trainEngine(config, { seed: 100 + seed, batch: 16, steps: o.bpdSteps, evalN: o.evalN });
-      const t = runTorch(dir, { batch: 16, steps: o.bpdSteps, evalN: o.evalN, seed: 100 + seed, threads: o.torchThreads });
-      engineBpd.push(e.testBpd!);
-      torchBpd.push(t.testBpd!);
-      runs.push({ seed: 100 + seed, engineTestBpd: round3(e.testBpd!), torchTestBpd: round3(t.testBpd!), engineLastTrainBpd: round3(e.lastLoss), torchLastTrainBpd: round3(t.lastLoss) });
+    // Before the summary, so that the end load average is taken after the bpd runs.
+    const bpd = o.runs > 0 ? await compareBpd(dir, config, { steps: o.bpdSteps, runs: o.runs, evalN: o.evalN, streams: o.streams, torchThreads: o.torchThreads }) : null;
+    if (bpd) {
+      torchVersion = bpd.torch.version;
+      torchThreads = bpd.torch.threads;
     }
-    const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
     return {
       command: `npm run bench -- ${args.join(' ')}`,
       date: new Date(started).toISOString(),
@@ -130,9 +121,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
       engine: { backend: info.active, ...(info.threads !== undefined ? { threads: info.threads } : {}), workers: engineWorkers, memory: memoryModeOf(config) },
       torch: { version: torchVersion, threads: torchThreads, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', python: PYTHON, dtype: 'float32', memory: 'store (autograd)' },
       throughput,
-      bpd: o.runs > 0
-        ? { batch: 16, steps: o.bpdSteps, evalN: o.evalN, runs, engineMean: round3(mean(engineBpd)), torchMean: round3(mean(torchBpd)), difference: round3(mean(engineBpd) - mean(torchBpd)) }
-        : null,
+      bpd: bpd?.summary ?? null,
       seconds: Math.round((Date.now() - started) / 1000),
     };
   } finally {

@@ -6,10 +6,13 @@ bpd of the first --eval-n test images after the last step (when --eval-n > 0).
 
 Same as the engine's loop (train/trainer.ts): batches drawn from a seeded permutation per
 epoch, incomplete last batch dropped, uniform dequantisation per step, lr from the schedule with
-its warm-up, Adamax as the engine writes it. The random streams are numpy's and torch's, not the
-engine's (README.md, "Where the two differ").
+its warm-up, Adamax as the engine writes it. By default the random streams are numpy's and
+torch's, not the engine's. With --stream the folder also holds the engine's dequantised inputs
+(`x:<step>` trained on, `eval:<i>` evaluated on; engineTrain.ts, record) and those are used
+instead, in float32: then the two sides see the same data step for step (README.md, "Where the
+two differ").
 
-Usage: python3 train.py DIR --batch B --steps N [--eval-n E] [--seed S] [--threads T]
+Usage: python3 train.py DIR --batch B --steps N [--eval-n E] [--seed S] [--threads T] [--stream]
 """
 import argparse
 import gzip
@@ -47,14 +50,27 @@ def batches(images, batch, seed):
         epoch += 1
 
 
-@torch.no_grad()
-def evaluate(model, images, n, seed, bits):
+def own_test_inputs(images, n, seed, bits):
+    """The first n test images in batches of 100, dequantised from torch's generator."""
     gen = torch.Generator().manual_seed(seed)
-    total, count = 0.0, 0
     for start in range(0, n, 100):
-        k = torch.tensor(images[start : min(n, start + 100)], dtype=torch.float32)
-        total += model.bpd(model.log_prob(dequantize(k, bits, gen))).sum().item()
-        count += k.shape[0]
+        yield dequantize(torch.tensor(images[start : min(n, start + 100)], dtype=torch.float32), bits, gen)
+
+
+def recorded(arrays, prefix):
+    """The engine's recorded inputs `prefix:0`, `prefix:1`, ... in order, as float32 tensors."""
+    i = 0
+    while f"{prefix}:{i}" in arrays:
+        yield torch.tensor(arrays[f"{prefix}:{i}"], dtype=torch.float32)
+        i += 1
+
+
+@torch.no_grad()
+def evaluate(model, inputs):
+    total, count = 0.0, 0
+    for x in inputs:
+        total += model.bpd(model.log_prob(x)).sum().item()
+        count += x.shape[0]
     return total / count
 
 
@@ -66,6 +82,7 @@ def main():
     parser.add_argument("--eval-n", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--stream", action="store_true", help="train and evaluate on the engine's recorded inputs in DIR")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     arrays, extra = read_folder(args.dir)
@@ -73,18 +90,33 @@ def main():
     model = Flow(extra["model"], params)
     train = extra["train"]
     opt = Adamax(list(params.values()), train["adamax"]["beta1"], train["adamax"]["beta2"], train["adamax"]["epsilon"])
-    images = read_images("train-images-idx3-ubyte.gz")
-    gen = torch.Generator().manual_seed(args.seed)
-    stream = batches(images, args.batch, args.seed)
+    if args.stream:
+        stream = recorded(arrays, "x")
+    else:
+        gen = torch.Generator().manual_seed(args.seed)
+        stream = (dequantize(torch.tensor(k, dtype=torch.float32), model.bits, gen) for k in batches(read_images("train-images-idx3-ubyte.gz"), args.batch, args.seed))
     step_seconds, losses = [], []
     for step in range(args.steps):
         started = time.perf_counter()
-        x = dequantize(torch.tensor(next(stream), dtype=torch.float32), model.bits, gen)
+        x = next(stream, None)
+        if x is None:
+            raise ValueError(f"{args.dir}: no recorded input x:{step}")
+        if x.shape[0] != args.batch:
+            raise ValueError(f"x:{step} has {x.shape[0]} images, not --batch {args.batch}")
         losses.append(train_step(model, params, opt, x, learning_rate_at(step, train["learningRate"])))
         step_seconds.append(time.perf_counter() - started)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch, "stepSeconds": step_seconds, "lastLoss": losses[-1] if losses else None}
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch, "stepSeconds": step_seconds, "lastLoss": losses[-1] if losses else None, "stream": "recorded" if args.stream else "own"}
+    if args.stream:
+        out["losses"] = losses  # step for step against the engine's
     if args.eval_n > 0:
-        out["testBpd"] = evaluate(model, read_images("t10k-images-idx3-ubyte.gz"), args.eval_n, args.seed + 1, model.bits)
+        if args.stream:
+            inputs = list(recorded(arrays, "eval"))
+            if sum(x.shape[0] for x in inputs) != args.eval_n:
+                raise ValueError(f"{args.dir}: the recorded eval:* inputs are not --eval-n {args.eval_n} images")
+        else:
+            inputs = own_test_inputs(read_images("t10k-images-idx3-ubyte.gz"), args.eval_n, args.seed + 1, model.bits)
+        out["testBpd"] = evaluate(model, inputs)
+        out["evalInputs"] = "recorded" if args.stream else "own"
     print(json.dumps(out))
 
 
