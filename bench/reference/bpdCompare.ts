@@ -1,5 +1,5 @@
 /**
- * The test-bpd half of `npm run bench -- --reference`: for each of `runs` seeds (100, 101, ...)
+ * The test-bpd half of `npm run bench -- --reference`: for each of `runs` seeds (`firstSeed`, firstSeed + 1, ...; 100 by default)
  * both sides train `steps` steps at batch 16 from the engine's initial weights and report the
  * mean bpd of the first `evalN` test images.
  *  - `same` (default): the engine records every dequantised input it trains and evaluates on
@@ -18,6 +18,8 @@ export type StreamMode = 'same' | 'independent';
 export interface BpdOptions {
   steps: number;
   runs: number;
+  /** Seeds firstSeed, firstSeed + 1, ... (default 100: compare.ts --first-seed). */
+  firstSeed: number;
   evalN: number;
   streams: StreamMode;
   torchThreads: number;
@@ -36,7 +38,7 @@ export async function compareBpd(dir: string, config: RunConfig, o: BpdOptions):
   const same = o.streams === 'same';
   const torch = { version: '', threads: 0 };
   for (let run = 0; run < o.runs; run++) {
-    const seed = 100 + run;
+    const seed = o.firstSeed + run;
     const params = await initialWeights(config, seed);
     const e = await trainEngine(config, { seed, batch, steps: o.steps, evalN: o.evalN, record: same });
     // One folder per seed: the weights, and in `same` mode every input the engine used.

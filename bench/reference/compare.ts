@@ -12,7 +12,7 @@
  * Load average is recorded at the start and the end (the machine is shared). Not a test.
  *
  * Options: --rounds N (2; 0 skips the throughput rounds) --speed-steps N (6: the first of them warms up and is not timed)
- * --bpd-steps N (200) --runs N (2) --eval-n N (1000) --bpd-streams same|independent (same)
+ * --bpd-steps N (200) --runs N (2) --first-seed S (100: seeds S, S + 1, ...) --eval-n N (1000) --bpd-streams same|independent (same)
  * --torch-threads N (every core).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +30,7 @@ interface Options {
   speedSteps: number;
   bpdSteps: number;
   runs: number;
+  firstSeed: number;
   evalN: number;
   torchThreads: number;
   streams: StreamMode;
@@ -74,6 +75,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
     speedSteps: Math.max(2, option(args, '--speed-steps', 6)),
     bpdSteps: option(args, '--bpd-steps', 200),
     runs: option(args, '--runs', 2),
+    firstSeed: option(args, '--first-seed', 100),
     evalN: option(args, '--eval-n', 1000),
     torchThreads: option(args, '--torch-threads', availableParallelism()),
     streams: streamMode(args),
@@ -108,7 +110,7 @@ export async function compareWithReference(args: string[]): Promise<object> {
       throughput[`batch${batch}`] = { engineImagesPerSecond: e, torchImagesPerSecond: t, ratio: round3(e / t), rounds: { engine, torch } };
     }
     // Before the summary, so that the end load average is taken after the bpd runs.
-    const bpd = o.runs > 0 ? await compareBpd(dir, config, { steps: o.bpdSteps, runs: o.runs, evalN: o.evalN, streams: o.streams, torchThreads: o.torchThreads }) : null;
+    const bpd = o.runs > 0 ? await compareBpd(dir, config, { steps: o.bpdSteps, runs: o.runs, firstSeed: o.firstSeed, evalN: o.evalN, streams: o.streams, torchThreads: o.torchThreads }) : null;
     if (bpd) {
       torchVersion = bpd.torch.version;
       torchThreads = bpd.torch.threads;

@@ -27,10 +27,17 @@ export function workersFor(backend: BackendName, value?: string): number {
 }
 
 /**
- * The workers one run uses: the backend's count, but no shard smaller than `MIN_SHARD`
- * examples (a smaller one costs a whole step's kernel dispatch for little work).
+ * The workers one run uses: the backend's count, but no shard smaller than MIN_SHARD examples
+ * or MIN_SHARD_VALUES input numbers. A shard costs a whole step's kernel dispatch however little
+ * it holds, so a small one buys nothing: measured idle on 2 cores (bench/RESULTS.md), toy2d
+ * (2 numbers per example) trained slower on 2 workers at batch 256 (1 956 against 2 850
+ * points/s: shards of 256 numbers) and at 64, fashion-mnist-small faster from batch 16 (shards of
+ * 8 × 784 = 6 272 numbers). The threshold sits between the two; it is not pinned finer.
  */
 export const MIN_SHARD = 4;
-export function workersForBatch(workers: number, batchSize: number): number {
-  return Math.max(1, Math.min(workers, Math.floor(batchSize / MIN_SHARD)));
+export const MIN_SHARD_VALUES = 1024;
+export function workersForBatch(workers: number, batchSize: number, valuesPerExample: number): number {
+  const byExamples = Math.floor(batchSize / MIN_SHARD);
+  const byValues = Math.floor((batchSize * valuesPerExample) / MIN_SHARD_VALUES);
+  return Math.max(1, Math.min(workers, byExamples, byValues));
 }

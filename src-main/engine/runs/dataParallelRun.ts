@@ -1,7 +1,7 @@
 /**
  * Whether a run trains data-parallel, and its worker group when it does: the backend's worker
- * count (backends/workers.ts) for CPU backends, reduced so that no shard has fewer than
- * MIN_SHARD examples. The group is started here (the workers build their models while the
+ * count (backends/workers.ts) for CPU backends, reduced so that no shard is too small to pay
+ * (MIN_SHARD examples, MIN_SHARD_VALUES input numbers). The group is started here (the workers build their models while the
  * trainer initialises and evaluates step 0) and logged with what it runs on.
  */
 import type { RunConfig } from '../../../src-shared/config';
@@ -13,7 +13,8 @@ import { DataParallelGradients } from '../train/parallel/dataParallel';
 export function startDataParallel(config: RunConfig, seed: number, log?: (level: 'info' | 'warn', message: string) => void): DataParallelGradients | null {
   const info = backendInfo();
   if (info.active !== 'wasm' && info.active !== 'cpu') return null;
-  const workers = workersForBatch(info.workers ?? 1, config.train.batchSize);
+  const values = config.model.inputShape.reduce((a, b) => a * b, 1);
+  const workers = workersForBatch(info.workers ?? 1, config.train.batchSize, values);
   if (workers < 2) return null;
   const threads = info.threads ?? 1;
   log?.('info', `training data-parallel on ${workers} workers (${info.active}${info.active === 'wasm' ? `, ${threads} thread${threads === 1 ? '' : 's'} each` : ''}), batch ${config.train.batchSize} split into ${workers} shards`);

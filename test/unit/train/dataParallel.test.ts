@@ -18,6 +18,7 @@ import { type LossAndGradients, disposeGradients, lossAndGradients } from '../..
 import { batchToInput } from '../../../src-main/engine/train/objective';
 import { DataParallelGradients } from '../../../src-main/engine/train/parallel/dataParallel';
 import { optimisationStep } from '../../../src-main/engine/train/step';
+import { workersForBatch } from '../../../src-main/engine/backends/workers';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const config = resolveRunConfig('fashion-mnist-small', { data: `fashion-mnist:${FASHION}` });
@@ -204,5 +205,16 @@ describe('data-parallel gradients on wasm', () => {
       disposeGradients(split);
       x.dispose();
     }
+  });
+});
+
+describe('how many workers a run gets', () => {
+  it('every core for image batches, none for shards too small to pay (toy points, tiny batches)', () => {
+    expect(workersForBatch(2, 16, 784)).toBe(2); // fashion-mnist-small at batch 16: shards of 8 images
+    expect(workersForBatch(8, 16, 784)).toBe(4); // no shard under 4 examples
+    expect(workersForBatch(2, 4, 784)).toBe(1);
+    expect(workersForBatch(2, 256, 2)).toBe(1); // toy2d: 512 numbers a batch (measured slower split)
+    expect(workersForBatch(2, 2048, 2)).toBe(2);
+    expect(workersForBatch(1, 64, 3072)).toBe(1);
   });
 });
